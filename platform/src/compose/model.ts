@@ -1,0 +1,72 @@
+/** The normalized description of one service, as both runtimes and the control plane see it. */
+
+export type RestartPolicy = 'no' | 'always' | 'on-failure' | 'unless-stopped';
+export type BalancingStrategy = 'round-robin' | 'least-connection';
+export type DependencyCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';
+
+/** Compose `healthcheck`: used by the platform as the liveness probe. Durations in ms. */
+export interface Healthcheck {
+  /** Compose form: ['CMD', ...argv] or ['CMD-SHELL', 'a shell line']. */
+  test: string[];
+  intervalMs: number;
+  timeoutMs: number;
+  retries: number;
+  startPeriodMs: number;
+}
+
+/** `x-tall.readiness`: an HTTP probe whose answer adds or removes an instance from the router's pool. */
+export interface ReadinessProbe {
+  path: string;
+  intervalMs: number;
+  timeoutMs: number;
+  /** consecutive failures before an instance leaves the pool */
+  failureThreshold: number;
+}
+
+export interface ServiceSpec {
+  name: string;
+  /** Directory of the service's build context, absolute. Process instances run here. */
+  dir?: string;
+  build?: { context: string; dockerfile?: string; args: Record<string, string> };
+  image?: string;
+  command?: string[];
+  environment: Record<string, string>;
+  /** The port the service listens on inside its container (from `expose`, else 3000). */
+  containerPort: number;
+  healthcheck?: Healthcheck;
+  dependsOn: Record<string, DependencyCondition>;
+  restart: RestartPolicy;
+  replicas: number;
+  restartPolicy?: { condition: 'none' | 'on-failure' | 'any'; delayMs?: number; maxAttempts?: number; windowMs?: number };
+  updateConfig?: { parallelism: number; delayMs: number; order: 'stop-first' | 'start-first' };
+  profiles: string[];
+  stopGracePeriodMs: number;
+  labels: Record<string, string>;
+  tall: TallServiceSettings;
+}
+
+/** Kit extensions under `x-tall`. Compose ignores them. */
+export interface TallServiceSettings {
+  /** How to run the service as a local process (process runtime). argv, run in `dir`. */
+  process?: { command: string[] };
+  readiness?: ReadinessProbe;
+  /** Route name under the router (`/<route>/...`, `<route>.localhost`); false = not routed. Default: the service name. */
+  route: string | false;
+  balance: BalancingStrategy;
+  metricsPath?: string;
+  autoscale?: { min: number; max: number; targetInflight?: number; targetCpu?: number };
+}
+
+export interface Warning {
+  file: string;
+  line?: number;
+  message: string;
+}
+
+export interface ProjectSpec {
+  /** absolute path of the compose file */
+  file: string;
+  dir: string;
+  services: ServiceSpec[];
+  warnings: Warning[];
+}

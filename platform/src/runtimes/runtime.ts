@@ -1,0 +1,49 @@
+import type { EventEmitter } from 'node:events';
+import type { ProjectSpec, ServiceSpec } from '../compose/model.js';
+
+export type RuntimeKind = 'process' | 'docker';
+
+/** One running copy of a service, as the runtime knows it. Indexes start at 1, like Compose's container numbers. */
+export interface InstanceHandle {
+  service: string;
+  index: number;
+  /** where the instance answers, always on loopback */
+  host: '127.0.0.1';
+  port: number;
+  /** process runtime */
+  pid?: number;
+  /** docker runtime */
+  containerId?: string;
+}
+
+export interface ExecResult {
+  exitCode: number | null;
+  output: string;
+  timedOut: boolean;
+}
+
+/**
+ * What the control plane needs from something that can run instances.
+ * Everything else (routing, health, restarts with backoff, scaling, drain) is the control plane's job.
+ *
+ * Events:
+ *  - 'exit' (handle: InstanceHandle, info: { code: number | null; signal: string | null })  an instance stopped without being asked to
+ *  - 'log'  (source: string, line: string)  one line of output; source is 'catalog/1' style, or 'runtime'
+ */
+export interface Runtime extends EventEmitter {
+  readonly kind: RuntimeKind;
+  /** Build what is needed before anything starts (images, bundles). Reports progress lines. */
+  prepare(project: ProjectSpec, progress: (line: string) => void): Promise<void>;
+  /** Start a new instance of `service` with the given index. Resolves once it is running and its port is known. */
+  start(service: ServiceSpec, index: number): Promise<InstanceHandle>;
+  /** Start an instance again after it exited (same index). May get a new port. */
+  restart(service: ServiceSpec, handle: InstanceHandle): Promise<InstanceHandle>;
+  /** Graceful stop (SIGTERM, then SIGKILL after graceMs) and removal. Not reported as an 'exit' event. */
+  stop(handle: InstanceHandle, graceMs: number): Promise<void>;
+  /** SIGKILL, for failover drills. The resulting exit IS reported as an 'exit' event. */
+  kill(handle: InstanceHandle): Promise<void>;
+  /** Run a Compose healthcheck test once inside (or beside) the instance. */
+  exec(handle: InstanceHandle, test: string[], timeoutMs: number): Promise<ExecResult>;
+  /** Stop and remove everything this runtime started. Idempotent. */
+  shutdown(): Promise<void>;
+}
