@@ -34,8 +34,11 @@ export interface Runtime extends EventEmitter {
   readonly kind: RuntimeKind;
   /** Build what is needed before anything starts (images, bundles). Reports progress lines. */
   prepare(project: ProjectSpec, progress: (line: string) => void): Promise<void>;
-  /** Start a new instance of `service` with the given index. Resolves once it is running and its port is known. */
-  start(service: ServiceSpec, index: number): Promise<InstanceHandle>;
+  /**
+   * Start `count` more instances of `service`, numbered from the lowest free index. Resolves once they run and their ports
+   * are known (not yet ready: readiness is the control plane's business).
+   */
+  start(service: ServiceSpec, count: number): Promise<InstanceHandle[]>;
   /** Start an instance again after it exited (same index). May get a new port. */
   restart(service: ServiceSpec, handle: InstanceHandle): Promise<InstanceHandle>;
   /** Graceful stop (SIGTERM, then SIGKILL after graceMs) and removal. Not reported as an 'exit' event. */

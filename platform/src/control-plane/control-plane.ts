@@ -1,0 +1,299 @@
+import { EventEmitter } from 'node:events';
+import type { ProjectSpec, ServiceSpec } from '../compose/model.js';
+import { CrashCounter } from '../failover/backoff.js';
+import { InstanceHealth } from '../failover/health-manager.js';
+import { shouldRestart } from '../failover/restart-policy.js';
+import type { EventLog } from '../monitoring/event-log.js';
+import type { LogStore } from '../monitoring/log-store.js';
+import type { Router } from '../routing/router.js';
+import { drain } from '../scaling/drain.js';
+import type { InstanceHandle, Runtime } from '../runtimes/runtime.js';
+import { instanceId, viewOf, type Instance, type InstanceView } from './instance.js';
+import { startOrder } from './start-order.js';
+
+export type Phase = 'starting' | 'running' | 'failed' | 'stopping';
+
+export interface StartupFailure {
+  service: string;
+  instance?: string;
+  reason: string;
+  logTail: string[];
+}
+
+export interface ServiceView {
+  name: string;
+  route: string | false;
+  balance: string;
+  desired: number;
+  ready: number;
+}
+
+/**
+ * The platform's brain: holds the desired state (which services, how many instances) and keeps the runtime there —
+ * starting, restarting with backoff, draining and stopping instances, and telling the router which ones are ready.
+ */
+export class ControlPlane extends EventEmitter {
+  phase: Phase = 'starting';
+  failure?: StartupFailure;
+  private readonly desired = new Map<string, number>();
+  private readonly instances = new Map<string, Instance>();
+  private readonly specs: Map<string, ServiceSpec>;
+
+  constructor(
+    readonly project: ProjectSpec,
+    private readonly runtime: Runtime,
+    private readonly router: Router,
+    private readonly events: EventLog,
+    private readonly logs: LogStore,
+  ) {
+    super();
+    this.specs = new Map(project.services.map((service) => [service.name, service]));
+    for (const service of project.services) {
+      this.desired.set(service.name, service.replicas);
+      if (service.tall.route) router.declare(service.tall.route, service.tall.balance);
+    }
+    runtime.on('log', (source: string, line: string) => logs.write(source, line));
+    runtime.on('exit', (handle: InstanceHandle, info: { code: number | null; signal: string | null }) => this.onExit(handle, info));
+  }
+
+  /** Brings every service up in dependency order; resolves when all instances are ready, rejects naming what failed. */
+  async up(timeoutMs: number, progress: (line: string) => void): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    try {
+      for (const wave of startOrder(this.project.services)) {
+        await Promise.all(wave.map(async (service) => {
+          await this.addInstances(service, service.replicas);
+          progress(`started ${service.replicas} × ${service.name}`);
+        }));
+        await this.waitUntil(() => this.startupFailure() ?? (wave.every((s) => this.readyCount(s.name) >= this.desired.get(s.name)!) ? 'done' : undefined), deadline);
+      }
+      this.phase = 'running';
+      this.events.record('platform', `all ${this.project.services.length} services ready`);
+    } catch (error) {
+      this.phase = 'failed';
+      this.failure ??= this.describeTimeout();
+      this.events.record('failed', this.failure.reason, { service: this.failure.service, instance: this.failure.instance });
+      throw error;
+    } finally {
+      this.emit('changed');
+    }
+  }
+
+  services(): ServiceView[] {
+    return this.project.services.map((service) => ({
+      name: service.name,
+      route: service.tall.route,
+      balance: service.tall.balance,
+      desired: this.desired.get(service.name) ?? 0,
+      ready: this.readyCount(service.name),
+    }));
+  }
+
+  instanceViews(): InstanceView[] {
+    return [...this.instances.values()].sort((a, b) => a.service.localeCompare(b.service) || a.index - b.index).map(viewOf);
+  }
+
+  serviceNames(): string[] {
+    return [...this.specs.keys()];
+  }
+
+  async scale(serviceName: string, replicas: number): Promise<{ from: number; to: number }> {
+    const service = this.requireService(serviceName);
+    const from = this.desired.get(serviceName) ?? 0;
+    this.desired.set(serviceName, replicas);
+    const current = this.instancesOf(serviceName);
+    if (replicas > current.length) {
+      await this.addInstances(service, replicas - current.length);
+    } else if (replicas < current.length) {
+      // Highest indexes go first, so indexes stay 1..n (Compose's container numbers do the same).
+      const surplus = current.sort((a, b) => b.index - a.index).slice(0, current.length - replicas);
+      await Promise.all(surplus.map((instance) => this.drainAndStop(instance, service)));
+    }
+    this.events.record('scaled', `${serviceName} scaled from ${from} to ${replicas}`, { service: serviceName });
+    this.emit('changed');
+    return { from, to: replicas };
+  }
+
+  /** SIGKILLs one instance (or a random one), as a crash would. The health manager brings it back. */
+  async kill(serviceName: string, index?: number): Promise<InstanceView> {
+    this.requireService(serviceName);
+    const candidates = this.instancesOf(serviceName).filter((instance) => instance.state === 'running' || instance.state === 'starting');
+    const target = index === undefined
+      ? candidates[Math.floor(Math.random() * candidates.length)]
+      : this.instances.get(`${serviceName}/${index}`);
+    if (!target) {
+      const known = this.instancesOf(serviceName).map((instance) => instanceId(instance)).join(', ') || 'none';
+      throw new UserError(`no running instance ${serviceName}${index === undefined ? '' : `/${index}`} (instances: ${known})`);
+    }
+    this.events.record('killed', `${instanceId(target)} sent SIGKILL (failover drill)`, { service: serviceName, instance: instanceId(target) });
+    await this.runtime.kill(target.handle);
+    return viewOf(target);
+  }
+
+  async shutdown(): Promise<void> {
+    this.phase = 'stopping';
+    for (const instance of this.instances.values()) {
+      instance.health?.stop();
+      clearTimeout(instance.restartTimer);
+    }
+    await this.runtime.shutdown();
+    this.instances.clear();
+    this.events.record('platform', 'stopped every instance');
+  }
+
+  private async addInstances(service: ServiceSpec, count: number): Promise<void> {
+    if (count <= 0) return;
+    const handles = await this.runtime.start(service, count);
+    for (const handle of handles) {
+      const instance: Instance = {
+        service: service.name,
+        index: handle.index,
+        handle,
+        state: 'starting',
+        ready: false,
+        restarts: 0,
+        startedAt: Date.now(),
+        crashes: new CrashCounter(),
+      };
+      instance.crashes.started();
+      this.instances.set(instanceId(instance), instance);
+      this.events.record('started', `${instanceId(instance)} started on ${handle.host}:${handle.port}${handle.pid ? ` (pid ${handle.pid})` : ''}${handle.containerId ? ` (container ${handle.containerId.slice(0, 12)})` : ''}`, { service: service.name, instance: instanceId(instance) });
+      this.watch(instance, service);
+    }
+    this.emit('changed');
+  }
+
+  private watch(instance: Instance, service: ServiceSpec): void {
+    const id = instanceId(instance);
+    instance.health = new InstanceHealth(service, instance.handle, this.runtime, {
+      onReadiness: (ready, detail) => {
+        if (this.instances.get(id) !== instance || instance.state === 'stopping') return;
+        instance.ready = ready;
+        if (ready) instance.state = 'running';
+        this.setInPool(instance, service, ready);
+        this.events.record(ready ? 'ready' : 'not-ready', `${id} ${ready ? 'is ready' : 'is not ready'}: ${detail}`, { service: service.name, instance: id });
+        this.emit('changed');
+      },
+      onUnhealthy: (detail) => {
+        if (this.instances.get(id) !== instance) return;
+        this.events.record('unhealthy', `${id} is unhealthy: ${detail}; restarting it`, { service: service.name, instance: id });
+        // Killing it turns an unhealthy instance into a crashed one, which takes the usual restart-with-backoff path.
+        void this.runtime.kill(instance.handle).catch(() => undefined);
+      },
+    });
+    instance.health.start();
+  }
+
+  private setInPool(instance: Instance, service: ServiceSpec, inPool: boolean): void {
+    if (!service.tall.route) return;
+    const pool = this.router.pool(service.tall.route);
+    if (!pool) return;
+    if (inPool) pool.add({ id: instanceId(instance), host: instance.handle.host, port: instance.handle.port });
+    else pool.remove(instanceId(instance));
+  }
+
+  private onExit(handle: InstanceHandle, info: { code: number | null; signal: string | null }): void {
+    const id = instanceId(handle);
+    const instance = this.instances.get(id);
+    if (!instance || instance.state === 'stopping' || this.phase === 'stopping') return;
+    const service = this.specs.get(handle.service)!;
+    instance.health?.stop();
+    instance.ready = false;
+    instance.state = 'crashed';
+    instance.lastExit = { code: info.code, signal: info.signal, at: new Date().toISOString() };
+    this.setInPool(instance, service, false);
+    const how = info.signal ? `killed by ${info.signal}` : `exited with code ${info.code}`;
+    this.events.record('crashed', `${id} ${how}`, { service: service.name, instance: id });
+    if (this.phase === 'starting') {
+      this.failure ??= { service: service.name, instance: id, reason: `${id} ${how} while starting`, logTail: this.logs.tail(id) };
+      this.emit('changed');
+      return;
+    }
+    if (!shouldRestart(service, info.code, instance.restarts)) {
+      this.events.record('stopped', `${id} stays down (restart policy "${service.restartPolicy?.condition ?? service.restart}")`, { service: service.name, instance: id });
+      this.emit('changed');
+      return;
+    }
+    const delay = instance.crashes.crashed();
+    instance.state = 'backoff';
+    this.events.record('restarting', `${id} restarting ${delay === 0 ? 'now' : `in ${(delay / 1000).toFixed(1)} s`} (crash ${instance.crashes.count} in a row; backoff)`, { service: service.name, instance: id });
+    this.emit('changed');
+    instance.restartTimer = setTimeout(() => void this.restart(instance, service), delay);
+  }
+
+  private async restart(instance: Instance, service: ServiceSpec): Promise<void> {
+    const id = instanceId(instance);
+    if (this.instances.get(id) !== instance || this.phase === 'stopping') return;
+    try {
+      instance.handle = await this.runtime.restart(service, instance.handle);
+    } catch (error) {
+      this.events.record('crashed', `${id} could not be restarted: ${(error as Error).message}`, { service: service.name, instance: id });
+      return this.onExit(instance.handle, { code: null, signal: null });
+    }
+    instance.restarts += 1;
+    instance.state = 'starting';
+    instance.startedAt = Date.now();
+    instance.crashes.started();
+    this.events.record('restarted', `${id} restarted on ${instance.handle.host}:${instance.handle.port} (restart #${instance.restarts})`, { service: service.name, instance: id });
+    this.watch(instance, service);
+    this.emit('changed');
+  }
+
+  private async drainAndStop(instance: Instance, service: ServiceSpec): Promise<void> {
+    const id = instanceId(instance);
+    instance.state = 'stopping';
+    instance.ready = false;
+    instance.health?.stop();
+    clearTimeout(instance.restartTimer);
+    this.setInPool(instance, service, false);
+    this.events.record('stopping', `${id} left the router's pool; draining in-flight requests`, { service: service.name, instance: id });
+    this.emit('changed');
+    const left = await drain(service.tall.route ? this.router.pool(service.tall.route) : undefined, id, service.stopGracePeriodMs);
+    this.events.record('drained', left === 0 ? `${id} drained` : `${id} still had ${left} requests in flight after ${service.stopGracePeriodMs} ms`, { service: service.name, instance: id });
+    await this.runtime.stop(instance.handle, service.stopGracePeriodMs);
+    this.instances.delete(id);
+    this.events.record('stopped', `${id} stopped`, { service: service.name, instance: id });
+  }
+
+  private instancesOf(service: string): Instance[] {
+    return [...this.instances.values()].filter((instance) => instance.service === service);
+  }
+
+  private readyCount(service: string): number {
+    return this.instancesOf(service).filter((instance) => instance.ready).length;
+  }
+
+  private requireService(name: string): ServiceSpec {
+    const service = this.specs.get(name);
+    if (!service) throw new UserError(`no service "${name}". Services: ${this.serviceNames().join(', ')}`);
+    return service;
+  }
+
+  private startupFailure(): string | undefined {
+    return this.failure ? 'failed' : undefined;
+  }
+
+  private describeTimeout(): StartupFailure {
+    const waiting = [...this.instances.values()].filter((instance) => !instance.ready);
+    const first = waiting[0];
+    return {
+      service: first?.service ?? 'platform',
+      instance: first ? instanceId(first) : undefined,
+      reason: `not ready in time: ${waiting.map((instance) => instanceId(instance)).join(', ') || 'nothing started'}`,
+      logTail: first ? this.logs.tail(instanceId(first)) : [],
+    };
+  }
+
+  private async waitUntil(check: () => string | undefined, deadline: number): Promise<void> {
+    while (Date.now() < deadline) {
+      const outcome = check();
+      if (outcome === 'done') return;
+      if (outcome === 'failed') throw new Error(this.failure!.reason);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error('timed out waiting for services to be ready');
+  }
+}
+
+/** A mistake in what the user asked for: shown as is, without a stack. */
+export class UserError extends Error {}

@@ -1,0 +1,53 @@
+import type { CrashCounter } from '../failover/backoff.js';
+import type { InstanceHealth } from '../failover/health-manager.js';
+import type { InstanceHandle } from '../runtimes/runtime.js';
+
+export type InstanceState = 'starting' | 'running' | 'crashed' | 'backoff' | 'stopping';
+
+/** What the control plane knows about one instance. */
+export interface Instance {
+  service: string;
+  index: number;
+  handle: InstanceHandle;
+  state: InstanceState;
+  ready: boolean;
+  restarts: number;
+  startedAt: number;
+  lastExit?: { code: number | null; signal: string | null; at: string };
+  crashes: CrashCounter;
+  health?: InstanceHealth;
+  restartTimer?: NodeJS.Timeout;
+}
+
+export const instanceId = (instance: { service: string; index: number }) => `${instance.service}/${instance.index}`;
+
+/** The view `tall ps` shows and `--json` prints. */
+export interface InstanceView {
+  service: string;
+  index: number;
+  id: string;
+  state: InstanceState;
+  ready: boolean;
+  restarts: number;
+  address: string;
+  pid?: number;
+  containerId?: string;
+  startedAt: string;
+  lastExit?: Instance['lastExit'];
+}
+
+export function viewOf(instance: Instance): InstanceView {
+  return {
+    service: instance.service,
+    index: instance.index,
+    id: instanceId(instance),
+    state: instance.state,
+    ready: instance.ready,
+    restarts: instance.restarts,
+    address: `${instance.handle.host}:${instance.handle.port}`,
+    pid: instance.handle.pid,
+    containerId: instance.handle.containerId,
+    startedAt: new Date(instance.startedAt).toISOString(),
+    lastExit: instance.lastExit,
+  };
+}

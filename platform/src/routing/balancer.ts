@@ -1,0 +1,70 @@
+import type { BalancingStrategy } from '../compose/model.js';
+
+/** One ready instance the router may send requests to. */
+export interface Endpoint {
+  /** "catalog/2" */
+  id: string;
+  host: string;
+  port: number;
+}
+
+/**
+ * The ready instances of one service and the choice among them.
+ * In-flight counts outlive pool membership, so an instance that leaves the pool can still be drained.
+ */
+export class ServicePool {
+  private members: Endpoint[] = [];
+  private cursor = 0;
+  private readonly inflight = new Map<string, number>();
+
+  constructor(public strategy: BalancingStrategy = 'round-robin') {}
+
+  get size(): number {
+    return this.members.length;
+  }
+
+  endpoints(): readonly Endpoint[] {
+    return this.members;
+  }
+
+  add(endpoint: Endpoint): void {
+    this.members = this.members.filter((member) => member.id !== endpoint.id).concat(endpoint);
+  }
+
+  remove(id: string): boolean {
+    const before = this.members.length;
+    this.members = this.members.filter((member) => member.id !== id);
+    return this.members.length !== before;
+  }
+
+  has(id: string): boolean {
+    return this.members.some((member) => member.id === id);
+  }
+
+  /** Picks an endpoint, skipping `exclude` (ones that already failed this request). */
+  pick(exclude: ReadonlySet<string> = new Set()): Endpoint | undefined {
+    const candidates = this.members.filter((member) => !exclude.has(member.id));
+    if (candidates.length === 0) return undefined;
+    if (this.strategy === 'least-connection') {
+      // Ties go round-robin, so an idle service still spreads its load.
+      const fewest = Math.min(...candidates.map((member) => this.inflightOf(member.id)));
+      const tied = candidates.filter((member) => this.inflightOf(member.id) === fewest);
+      return tied[this.cursor++ % tied.length];
+    }
+    return candidates[this.cursor++ % candidates.length];
+  }
+
+  inflightOf(id: string): number {
+    return this.inflight.get(id) ?? 0;
+  }
+
+  begin(id: string): void {
+    this.inflight.set(id, this.inflightOf(id) + 1);
+  }
+
+  end(id: string): void {
+    const remaining = this.inflightOf(id) - 1;
+    if (remaining > 0) this.inflight.set(id, remaining);
+    else this.inflight.delete(id);
+  }
+}

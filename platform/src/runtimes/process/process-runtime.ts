@@ -1,0 +1,141 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import type { ProjectSpec, ServiceSpec } from '../../compose/model.js';
+import type { ExecResult, InstanceHandle, Runtime } from '../runtime.js';
+import { freePort } from './free-port.js';
+import { forEachLine } from './line-splitter.js';
+import { runHealthcheckCommand } from './run-healthcheck.js';
+
+interface Supervised {
+  handle: InstanceHandle;
+  child: ChildProcess;
+  env: Record<string, string>;
+  cwd: string;
+  stopping: boolean;
+  exited: Promise<void>;
+}
+
+/** Variables a process instance inherits from the host; everything else comes from the compose file, as in a container. */
+const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'SystemRoot', 'NODE_EXTRA_CA_CERTS'];
+
+/**
+ * Each instance is a child process on its own loopback port, in its own process group (so a kill reaches its children too).
+ * Like Cloud Foundry, the platform tells the instance where to listen (PORT) and who it is (INSTANCE_INDEX).
+ */
+export class ProcessRuntime extends EventEmitter implements Runtime {
+  readonly kind = 'process' as const;
+  private readonly instances = new Map<string, Supervised>();
+
+  constructor(private readonly options: { envName: string }) {
+    super();
+  }
+
+  async prepare(project: ProjectSpec, progress: (line: string) => void): Promise<void> {
+    for (const service of project.services) {
+      if (!service.tall.process && !service.command) {
+        throw new Error(`service "${service.name}" has no x-tall.process.command, so the process runtime cannot run it. Add one (e.g. ["node", "--import", "tsx", "src/index.ts"]) or use --runtime docker`);
+      }
+      if (!service.dir) throw new Error(`service "${service.name}" has no build context, so the process runtime has no folder to run it in; give it build.context or use --runtime docker`);
+    }
+    progress(`process runtime: ${project.services.length} services, each instance a local process`);
+  }
+
+  async start(service: ServiceSpec, count: number): Promise<InstanceHandle[]> {
+    const started: InstanceHandle[] = [];
+    for (let n = 0; n < count; n++) {
+      const index = this.lowestFreeIndex(service.name);
+      const port = await freePort();
+      started.push(this.spawnInstance(service, { service: service.name, index, host: '127.0.0.1', port }));
+    }
+    return started;
+  }
+
+  async restart(service: ServiceSpec, handle: InstanceHandle): Promise<InstanceHandle> {
+    const previous = this.instances.get(key(handle));
+    if (previous && previous.child.exitCode === null && previous.child.signalCode === null) await previous.exited;
+    return this.spawnInstance(service, { ...handle, port: await freePort() });
+  }
+
+  async stop(handle: InstanceHandle, graceMs: number): Promise<void> {
+    const instance = this.instances.get(key(handle));
+    if (!instance) return;
+    instance.stopping = true;
+    signalGroup(instance.child, 'SIGTERM');
+    const timer = setTimeout(() => signalGroup(instance.child, 'SIGKILL'), graceMs);
+    await instance.exited;
+    clearTimeout(timer);
+    this.instances.delete(key(handle));
+  }
+
+  async kill(handle: InstanceHandle): Promise<void> {
+    const instance = this.instances.get(key(handle));
+    if (!instance) throw new Error(`no instance ${key(handle)}`);
+    signalGroup(instance.child, 'SIGKILL');
+    await instance.exited;
+  }
+
+  async exec(handle: InstanceHandle, test: string[], timeoutMs: number): Promise<ExecResult> {
+    const instance = this.instances.get(key(handle));
+    if (!instance) return { exitCode: null, output: 'instance is not running', timedOut: false };
+    return runHealthcheckCommand(test, { env: instance.env, cwd: instance.cwd, timeoutMs });
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.instances.values()].map((instance) => this.stop(instance.handle, 5000)));
+  }
+
+  private spawnInstance(service: ServiceSpec, handle: InstanceHandle): InstanceHandle {
+    const argv = service.tall.process?.command ?? service.command!;
+    const inherited = Object.fromEntries(INHERITED.flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
+    const env: Record<string, string> = {
+      ...inherited,
+      ...service.environment,
+      PORT: String(handle.port),
+      INSTANCE_INDEX: String(handle.index),
+      SERVICE_NAME: service.name,
+      TALL_ENV: this.options.envName,
+    };
+    const cwd = service.dir!;
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const source = `${service.name}/${handle.index}`;
+    const started: InstanceHandle = { ...handle, pid: child.pid };
+    forEachLine(child.stdout, (line) => this.emit('log', source, line));
+    forEachLine(child.stderr, (line) => this.emit('log', source, line));
+    const exited = new Promise<void>((resolve) => {
+      child.once('error', (error) => {
+        this.emit('log', source, `could not start ${argv.join(' ')}: ${error.message}`);
+        if (child.pid === undefined) resolve();
+      });
+      child.once('exit', () => resolve());
+    });
+    const supervised: Supervised = { handle: started, child, env, cwd, stopping: false, exited };
+    this.instances.set(key(handle), supervised);
+    // 'close' waits for the output pipes too, so the last log lines are in before anyone hears of the exit.
+    const reportExit = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (this.instances.get(key(handle)) !== supervised || supervised.stopping) return;
+      this.emit('exit', started, { code, signal });
+    };
+    child.once('close', reportExit);
+    child.once('error', () => child.pid === undefined && reportExit(127, null));
+    return started;
+  }
+
+  private lowestFreeIndex(service: string): number {
+    let index = 1;
+    while (this.instances.has(`${service}/${index}`)) index++;
+    return index;
+  }
+}
+
+function key(handle: Pick<InstanceHandle, 'service' | 'index'>): string {
+  return `${handle.service}/${handle.index}`;
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
