@@ -97,13 +97,16 @@ export class ControlPlane extends EventEmitter {
     return [...this.specs.keys()];
   }
 
-  async scale(serviceName: string, replicas: number): Promise<{ from: number; to: number }> {
+  async scale(serviceName: string, replicas: number, timeoutMs = 60_000): Promise<{ from: number; to: number; ready: number }> {
     const service = this.requireService(serviceName);
     const from = this.desired.get(serviceName) ?? 0;
     this.desired.set(serviceName, replicas);
     const current = this.instancesOf(serviceName);
     if (replicas > current.length) {
       await this.addInstances(service, replicas - current.length);
+      await this.waitUntil(() => (this.readyCount(serviceName) >= replicas ? 'done' : undefined), Date.now() + timeoutMs).catch(() => {
+        throw new UserError(`${serviceName} has ${this.readyCount(serviceName)} of ${replicas} instances ready after ${timeoutMs / 1000} s; see "npx tall logs ${serviceName}"`);
+      });
     } else if (replicas < current.length) {
       // Highest indexes go first, so indexes stay 1..n (Compose's container numbers do the same).
       const surplus = current.sort((a, b) => b.index - a.index).slice(0, current.length - replicas);
@@ -111,7 +114,7 @@ export class ControlPlane extends EventEmitter {
     }
     this.events.record('scaled', `${serviceName} scaled from ${from} to ${replicas}`, { service: serviceName });
     this.emit('changed');
-    return { from, to: replicas };
+    return { from, to: replicas, ready: this.readyCount(serviceName) };
   }
 
   /** SIGKILLs one instance (or a random one), as a crash would. The health manager brings it back. */

@@ -4,8 +4,6 @@ import { httpProbe } from './probes.js';
 
 /** How often a starting instance is asked whether it is ready, so `up` returns soon after it is. */
 const STARTUP_PROBE_INTERVAL_MS = 150;
-/** Probe interval for services that declare no readiness probe (then any HTTP answer means ready). */
-const DEFAULT_READINESS_INTERVAL_MS = 2000;
 
 export interface HealthCallbacks {
   onReadiness(ready: boolean, detail: string): void;
@@ -61,8 +59,10 @@ export class InstanceHealth {
     } else if (this.ready && ++this.readinessFailures >= (probe?.failureThreshold ?? 1)) {
       this.setReady(false, result.detail);
     }
-    const interval = this.ready ? (probe?.intervalMs ?? DEFAULT_READINESS_INTERVAL_MS) : STARTUP_PROBE_INTERVAL_MS;
-    this.schedule(() => this.probeReadiness(), interval);
+    // Without a declared probe, the first HTTP answer is all there is to learn: from then on only an exit takes the
+    // instance out of the pool (and probing "/" forever would fill the service's log with requests it never asked for).
+    if (this.ready && !probe) return;
+    this.schedule(() => this.probeReadiness(), this.ready ? probe!.intervalMs : STARTUP_PROBE_INTERVAL_MS);
   }
 
   private async probeLiveness(): Promise<void> {

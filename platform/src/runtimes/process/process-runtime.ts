@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { ProjectSpec, ServiceSpec } from '../../compose/model.js';
 import type { ExecResult, InstanceHandle, Runtime } from '../runtime.js';
-import { freePort } from './free-port.js';
+import { freePort } from '../../util/ports.js';
 import { forEachLine } from './line-splitter.js';
 import { runHealthcheckCommand } from './run-healthcheck.js';
 

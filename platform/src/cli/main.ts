@@ -1,0 +1,35 @@
+import { Command, CommanderError } from 'commander';
+import { ApiError } from '../control-plane/api-client.js';
+import { CliError, color } from './output.js';
+import { registerDoctor } from './verbs/doctor.js';
+import { registerDown } from './verbs/down.js';
+import { registerEvents } from './verbs/events.js';
+import { registerKill } from './verbs/kill.js';
+import { registerLogs } from './verbs/logs.js';
+import { registerPs } from './verbs/ps.js';
+import { registerScale } from './verbs/scale.js';
+import { registerUp } from './verbs/up.js';
+
+const program = new Command('tall')
+  .description('Tall Enough: the workshop platform. Deploy, scale, fail over and watch the shop in services/.')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+for (const register of [registerDoctor, registerUp, registerDown, registerPs, registerScale, registerKill, registerLogs, registerEvents]) register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if (error instanceof CliError) {
+    console.error(color.red(`error: ${error.message}`));
+    if (error.fix) console.error(`fix: ${error.fix}`);
+    process.exitCode = error.exitCode;
+  } else if (error instanceof ApiError) {
+    console.error(color.red(`error: ${error.message}`));
+    process.exitCode = 1;
+  } else {
+    throw error;
+  }
+}

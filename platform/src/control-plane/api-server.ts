@@ -1,0 +1,51 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { UserError } from './control-plane.js';
+
+export type ApiHandler = (body: Record<string, unknown>) => Promise<unknown>;
+
+/**
+ * The control plane's API: loopback only, and every call must carry the token from the owner-only state file,
+ * so another local user can't scale or kill your instances.
+ */
+export class ApiServer {
+  readonly token = randomBytes(24).toString('hex');
+  private readonly server: http.Server;
+
+  constructor(private readonly routes: Record<string, ApiHandler>) {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, '127.0.0.1', () => resolve());
+    });
+    return (this.server.address() as { port: number }).port;
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const given = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer /, ''));
+    const expected = Buffer.from(this.token);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return send(res, 401, { error: 'missing or wrong token' });
+    const handler = this.routes[`${req.method} ${req.url}`];
+    if (!handler) return send(res, 404, { error: `no API route ${req.method} ${req.url}` });
+    try {
+      let raw = '';
+      for await (const chunk of req) raw += chunk;
+      send(res, 200, await handler(raw ? JSON.parse(raw) : {}));
+    } catch (error) {
+      send(res, error instanceof UserError ? 400 : 500, { error: (error as Error).message });
+    }
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body ?? {}));
+}

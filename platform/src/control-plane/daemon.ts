@@ -1,0 +1,126 @@
+/**
+ * The control plane process: started in the background by `tall up`, one per environment.
+ * It outlives the CLI; the CLI finds it through .tall/<env>/state.json.
+ */
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseCompose } from '../compose/parse-compose.js';
+import { resolveEnvironment, requestedRouterPort } from '../environments/environment.js';
+import { EventLog } from '../monitoring/event-log.js';
+import { LogStore } from '../monitoring/log-store.js';
+import { Router } from '../routing/router.js';
+import { createRuntime } from '../runtimes/create-runtime.js';
+import type { RuntimeKind } from '../runtimes/runtime.js';
+import { ApiServer } from './api-server.js';
+import { ControlPlane, UserError } from './control-plane.js';
+import { writeState, type PlatformState } from './state-file.js';
+import { firstFreePort } from '../util/ports.js';
+
+export interface DaemonOptions {
+  env: string;
+  root: string;
+  composeFile?: string;
+  runtime: RuntimeKind;
+  port?: number;
+  timeoutMs: number;
+}
+
+async function main(options: DaemonOptions): Promise<void> {
+  const env = resolveEnvironment(options.env, options.root, options.composeFile);
+  mkdirSync(env.stateDir, { recursive: true });
+  // Each `up` starts a fresh record; the previous run's is kept once as *.previous.
+  for (const name of ['logs.jsonl', 'events.jsonl']) {
+    const file = join(env.stateDir, name);
+    if (existsSync(file)) renameSync(file, `${file}.previous`);
+  }
+  const logs = new LogStore(join(env.stateDir, 'logs.jsonl'));
+  const events = new EventLog(join(env.stateDir, 'events.jsonl'), (event) => logs.write('platform', `${event.type}: ${event.message}`));
+  const state: PlatformState = {
+    env: env.name, runtime: options.runtime, pid: process.pid, phase: 'preparing', startedAt: new Date().toISOString(),
+    composeFile: env.composeFile, projectName: env.projectName, progress: [], warnings: [], services: [], instances: [],
+  };
+  const publish = () => writeState(env.stateDir, state);
+  const progress = (line: string) => {
+    state.progress.push(line);
+    logs.write('platform', line);
+    publish();
+  };
+  publish();
+
+  let shuttingDown: Promise<void> | undefined;
+  let stop: () => Promise<void> = async () => undefined;
+  const shutdown = () => (shuttingDown ??= (async () => {
+    await stop();
+    await logs.close();
+    process.exit(0);
+  })());
+  process.on('SIGTERM', () => void shutdown());
+  process.on('SIGINT', () => void shutdown());
+
+  try {
+    const port = requestedRouterPort(env, options.port) ?? (await firstFreePort(8081));
+    const interpolation: Record<string, string> = { ...stringEnv(process.env), ...env.variables, TALL_ENV: env.name };
+    const setup = await createRuntime(options.runtime, env, interpolation);
+    interpolation.ROUTER_URL = setup.routerUrlForServices(port);
+    const project = parseCompose(env.composeFile, { env: interpolation });
+    state.warnings = project.warnings;
+    const router = new Router({
+      hosts: ['127.0.0.1', ...setup.extraRouterHosts],
+      port,
+      onNotice: (notice) => logs.write('router', `${notice.kind} ${notice.route}${notice.instance ? ` (${notice.instance})` : ''}: ${notice.detail}`),
+    });
+    await router.listen();
+    state.routerPort = router.port;
+    state.routerUrl = `http://127.0.0.1:${router.port}`;
+    const plane = new ControlPlane(project, setup.runtime, router, events, logs);
+    const api = new ApiServer({
+      'POST /status': async () => state,
+      'POST /scale': async (body) => plane.scale(String(body.service), Number(body.replicas)),
+      'POST /kill': async (body) => plane.kill(String(body.service), body.index === undefined ? undefined : Number(body.index)),
+      'POST /down': async () => {
+        setImmediate(() => void shutdown());
+        return { stopping: true };
+      },
+    });
+    stop = async () => {
+      state.phase = 'stopping';
+      publish();
+      await plane.shutdown();
+      await router.close();
+      await api.close();
+    };
+    state.api = { port: await api.listen(), token: api.token };
+    plane.on('changed', () => {
+      state.phase = plane.phase === 'starting' ? state.phase : plane.phase;
+      state.services = plane.services();
+      state.instances = plane.instanceViews();
+      state.failure = plane.failure;
+      publish();
+    });
+    progress(`router listening on ${state.routerUrl}`);
+    await setup.runtime.prepare(project, progress);
+    state.phase = 'starting';
+    publish();
+    await plane.up(options.timeoutMs, progress);
+  } catch (error) {
+    state.phase = 'failed';
+    state.failure ??= { service: 'platform', reason: error instanceof UserError ? error.message : (error as Error).message, logTail: [] };
+    publish();
+    await stop().catch(() => undefined);
+    state.phase = 'failed';
+    publish();
+    await logs.close();
+    process.exit(1);
+  }
+}
+
+function stringEnv(source: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(source).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
+const encoded = process.argv[2];
+if (!encoded) {
+  console.error('the control plane is started by "npx tall up", not by hand');
+  process.exit(2);
+}
+void main(JSON.parse(encoded) as DaemonOptions);

@@ -1,0 +1,58 @@
+import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RuntimeKind } from '../runtimes/runtime.js';
+import type { Warning } from '../compose/model.js';
+import type { Phase, ServiceView, StartupFailure } from './control-plane.js';
+import type { InstanceView } from './instance.js';
+
+/** What a running control plane publishes about itself in `.tall/<env>/state.json` (readable only by its owner: it holds the API token). */
+export interface PlatformState {
+  env: string;
+  runtime: RuntimeKind;
+  pid: number;
+  phase: Phase | 'preparing';
+  startedAt: string;
+  composeFile: string;
+  projectName: string;
+  routerUrl?: string;
+  routerPort?: number;
+  api?: { port: number; token: string };
+  progress: string[];
+  warnings: Warning[];
+  failure?: StartupFailure;
+  services: ServiceView[];
+  instances: InstanceView[];
+}
+
+export const stateFile = (stateDir: string) => join(stateDir, 'state.json');
+
+export function writeState(stateDir: string, state: PlatformState): void {
+  const file = stateFile(stateDir);
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(state, null, 2), { mode: 0o600 });
+  chmodSync(temporary, 0o600);
+  renameSync(temporary, file);
+}
+
+export function readState(stateDir: string): PlatformState | undefined {
+  const file = stateFile(stateDir);
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as PlatformState;
+  } catch {
+    return undefined;
+  }
+}
+
+export function removeState(stateDir: string): void {
+  rmSync(stateFile(stateDir), { force: true });
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
