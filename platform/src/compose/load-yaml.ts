@@ -17,11 +17,11 @@ export function loadYaml(file: string, displayName = file): LocatedYaml {
     throw new ComposeError(displayName, `cannot read the file (${(error as NodeJS.ErrnoException).code ?? error}); check the path`);
   }
   const lineCounter = new LineCounter();
-  const doc: Document = parseDocument(text, { merge: true, lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc: Document = parseDocument(text, { merge: true, lineCounter, prettyErrors: true, uniqueKeys: true });
   const firstError = doc.errors[0];
   if (firstError) {
     const position = firstError.linePos?.[0];
-    throw new ComposeError(displayName, firstError.message.split('\n')[0]!, position?.line, position?.col);
+    throw new ComposeError(displayName, firstError.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''), position?.line, position?.col);
   }
   const value = doc.toJS({ maxAliasCount: 1000 }) as unknown;
   if (!value || typeof value !== 'object' || Array.isArray(value)) {

@@ -59,13 +59,13 @@ export function parseCompose(file: string, options: ParseOptions = {}): ProjectS
   }
   const profiles = options.profiles ?? (env.COMPOSE_PROFILES ? env.COMPOSE_PROFILES.split(',') : []);
   const dir = dirname(absolute);
-  const specs: ServiceSpec[] = [];
-  for (const [name, raw] of Object.entries(services as Record<string, unknown>)) {
-    const spec = parseService(name, asMap(raw, yaml, ['services', name]), { dir, yaml, warn, env });
-    if (spec.profiles.length === 0 || spec.profiles.some((p) => profiles.includes(p))) specs.push(spec);
-  }
-  checkDependencies(specs, yaml);
-  return { file: absolute, dir, services: specs, warnings };
+  const all = Object.entries(services as Record<string, unknown>).map(([name, raw]) => parseService(name, asMap(raw, yaml, ['services', name]), { dir, yaml, warn, env }));
+  checkDependencies(all, yaml);
+  const active = all.filter((spec) => spec.profiles.length === 0 || spec.profiles.some((p) => profiles.includes(p)));
+  // A dependency on a service whose profile is off is dropped, so the rest can still start.
+  const activeNames = new Set(active.map((spec) => spec.name));
+  for (const spec of active) spec.dependsOn = Object.fromEntries(Object.entries(spec.dependsOn).filter(([name]) => activeNames.has(name)));
+  return { file: absolute, dir, services: active, warnings };
 }
 
 interface Context {

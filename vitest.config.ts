@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['platform/test/**/*.test.ts'],
+    // The platform tests start real processes, containers and ports: one file at a time keeps them from fighting over 2 cores.
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+    reporters: ['default'],
+  },
+});
