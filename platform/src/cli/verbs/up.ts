@@ -15,6 +15,8 @@ import { parsePort, parseRuntime } from '../arguments.js';
 import { dockerProblem } from './doctor.js';
 
 const DAEMON = fileURLToPath(new URL('../../control-plane/daemon.ts', import.meta.url));
+// Resolved from the kit itself, not from the folder the system lives in (which may have no node_modules).
+const TSX_LOADER = import.meta.resolve('tsx');
 
 export function registerUp(program: Command): void {
   program
@@ -51,7 +53,7 @@ export function registerUp(program: Command): void {
       removeState(env.stateDir);
       const daemonOptions: DaemonOptions = { env: env.name, root: env.root, composeFile: options.file, runtime, port: options.port, timeoutMs: options.timeout * 1000 };
       const log = openSync(join(env.stateDir, 'control-plane.log'), 'a');
-      const child = spawn(process.execPath, ['--import', 'tsx', DAEMON, JSON.stringify(daemonOptions)], {
+      const child = spawn(process.execPath, ['--import', TSX_LOADER, DAEMON, JSON.stringify(daemonOptions)], {
         cwd: env.root,
         detached: true,
         stdio: ['ignore', log, log],

@@ -42,23 +42,22 @@ trap 'rm -rf "$WORK"' EXIT
 
 # --- helpers --------------------------------------------------------------------------------------------
 
-# A static busybox: the host's if it is static, else Debian's busybox-static unpacked into a cache (the host's
-# packages are left alone).
+# Debian's (dynamically linked) busybox package, unpacked into a cache with `apt-get download` + `dpkg -x` (the
+# host's packages are left alone). Not busybox-static: its shell runs applets before looking at PATH
+# (FEATURE_SH_STANDALONE), so `sh -c "wget ..."` could never reach the wget wrapper below.
 BUSYBOX=""
 find_busybox() {
   [ -z "$BUSYBOX" ] || return 0
-  local b
-  for b in /bin/busybox /usr/bin/busybox "$CACHE/busybox-static/bin/busybox"; do
-    if [ -x "$b" ] && ! ldd "$b" >/dev/null 2>&1; then BUSYBOX="$b"; return 0; fi
-  done
-  mkdir -p "$CACHE/debs"
-  (cd "$CACHE/debs" && rm -f busybox-static_*.deb \
-    && { apt-get -o APT::Sandbox::User=root download busybox-static >/dev/null 2>&1 || { apt-get update -qq && apt-get -o APT::Sandbox::User=root download busybox-static >/dev/null; }; })
-  rm -rf "$CACHE/busybox-static"
-  dpkg -x "$CACHE"/debs/busybox-static_*.deb "$CACHE/busybox-static"
-  BUSYBOX="$CACHE/busybox-static/bin/busybox"
-  [ -x "$BUSYBOX" ] || die "could not get a static busybox"
-  say "busybox-static unpacked to $CACHE/busybox-static"
+  if [ ! -x "$CACHE/busybox/bin/busybox" ]; then
+    mkdir -p "$CACHE/debs"
+    (cd "$CACHE/debs" && rm -f busybox_*.deb \
+      && { apt-get -o APT::Sandbox::User=root download busybox >/dev/null 2>&1 || { apt-get update -qq && apt-get -o APT::Sandbox::User=root download busybox >/dev/null; }; })
+    rm -rf "$CACHE/busybox"
+    dpkg -x "$CACHE"/debs/busybox_*.deb "$CACHE/busybox"
+    [ -x "$CACHE/busybox/bin/busybox" ] || die "could not get busybox (apt-get download busybox)"
+    say "busybox unpacked to $CACHE/busybox"
+  fi
+  BUSYBOX="$CACHE/busybox/bin/busybox"
 }
 
 # new_root DIR: an empty root filesystem with the host's merged-/usr layout, busybox applets and /tmp.
@@ -72,6 +71,7 @@ new_root() {
   done
   find_busybox
   install -D -m 0755 "$BUSYBOX" "$root/usr/bin/busybox"
+  add_libs "$root" "$BUSYBOX"
   local applet
   while read -r applet; do
     [ -n "$applet" ] || continue
@@ -81,6 +81,9 @@ new_root() {
     mkdir -p "$(dirname "$dest")"
     [ -e "$dest" ] || ln -s /usr/bin/busybox "$dest"
   done < <("$BUSYBOX" --list-full)
+  # busybox 1.35's `wget -T` segfaults; the wrapper does timeouts with `timeout`
+  rm -f "$root/usr/bin/wget"
+  install -m 0755 "$HERE/wget-wrapper.sh" "$root/usr/bin/wget"
   printf 'hosts: files dns\n' >"$root/etc/nsswitch.conf"
 }
 
@@ -106,6 +109,9 @@ add_libs() {
   done
 }
 
+# Changes to these files rebuild the images even without --force.
+RECIPE="$(cat "$HERE/build-host-images.sh" "$HERE/wget-wrapper.sh" "$HERE/postgres-entrypoint.sh" | sha256sum | cut -c1-12)"
+
 image_label() { docker image inspect --format "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true; }
 
 # import ROOT IMAGE CHANGE...: docker import of ROOT with Dockerfile-style changes
@@ -124,7 +130,7 @@ build_node() {
   node_bin="$(command -v node)" || die "no node on PATH"
   node_bin="$(readlink -f "$node_bin")"
   node_version="$("$node_bin" --version)"
-  if [ -z "$FORCE" ] && [ "$(image_label "$NODE_IMAGE" tall.host-node)" = "$node_version" ]; then
+  if [ -z "$FORCE" ] && [ "$(image_label "$NODE_IMAGE" tall.host-node)" = "$node_version/$RECIPE" ]; then
     say "$NODE_IMAGE exists (node $node_version); skipped (--force rebuilds)"
     return
   fi
@@ -147,7 +153,7 @@ EOF
   import_root "$root" "$NODE_IMAGE" \
     "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
     "ENV NODE_VERSION=${node_version#v}" \
-    "LABEL tall.host-node=$node_version" \
+    "LABEL tall.host-node=$node_version/$RECIPE" \
     "LABEL org.opencontainers.image.description=\"node from the host, built by the Tall Enough kit\"" \
     'CMD ["node"]'
   docker run --rm --network none "$NODE_IMAGE" node -e 'process.stdout.write("node " + process.version + " runs\n")' \
@@ -168,9 +174,7 @@ build_postgres() {
   fi
   local pg_version
   pg_version="$("$pg_lib/bin/postgres" --version | awk "{ print \$3 }")"
-  local entry_sum
-  entry_sum="$(sha256sum "$HERE/postgres-entrypoint.sh" | cut -c1-12)"
-  if [ -z "$FORCE" ] && [ "$(image_label "$PG_IMAGE" tall.host-postgres)" = "$pg_version/$entry_sum" ]; then
+  if [ -z "$FORCE" ] && [ "$(image_label "$PG_IMAGE" tall.host-postgres)" = "$pg_version/$RECIPE" ]; then
     say "$PG_IMAGE exists ($pg_version); skipped (--force rebuilds)"
     return
   fi
@@ -207,7 +211,7 @@ EOF
     "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$pg_lib/bin" \
     "ENV PG_MAJOR=$PG_MAJOR" \
     "ENV PGDATA=/var/lib/postgresql/data" \
-    "LABEL tall.host-postgres=$pg_version/$entry_sum" \
+    "LABEL tall.host-postgres=$pg_version/$RECIPE" \
     "LABEL org.opencontainers.image.description=\"PostgreSQL $PG_MAJOR from the host, built by the Tall Enough kit\"" \
     "EXPOSE 5432" \
     'ENTRYPOINT ["docker-entrypoint.sh"]' \
