@@ -29,11 +29,9 @@ if [ "${1:-}" = postgres ] && [ "$(id -u)" = 0 ]; then
   chown -R postgres:postgres "$PGDATA" /var/run/postgresql
   chmod 700 "$PGDATA"
   chmod 3777 /var/run/postgresql
-  # busybox su (root needs no password) takes one command line, so quote each argument into it;
-  # extra arguments to su itself would be parsed as su options (`-c max_connections=50`).
-  cmd="exec"
-  for a in "$0" "$@"; do cmd="$cmd '$(printf '%s' "$a" | sed "s/'/'\\\\''/g")'"; done
-  exec su -p -s /bin/sh postgres -c "$cmd"
+  # Drop to `postgres` and run this script again. busybox start-stop-daemon without -b execs in place, so postgres ends
+  # up as PID 1 and gets `docker stop`'s signal; arguments after -- pass through untouched.
+  exec start-stop-daemon -S -c postgres:postgres -x "$(readlink -f "$0")" -- "$@"
 fi
 
 if [ "${1:-}" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
