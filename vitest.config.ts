@@ -7,6 +7,8 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 300_000,
-    reporters: ['default'],
+    // The JSON report lets .ci/run print per-runtime counts; people read the default one.
+    reporters: ['default', 'json'],
+    outputFile: { json: '.tall/test-results.json' },
   },
 });

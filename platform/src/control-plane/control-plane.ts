@@ -192,7 +192,7 @@ export class ControlPlane extends EventEmitter {
     const pool = this.router.pool(service.tall.route);
     if (!pool) return;
     if (inPool) pool.add({ id: instanceId(instance), host: instance.handle.host, port: instance.handle.port });
-    else pool.remove(instanceId(instance));
+    else if (pool.remove(instanceId(instance))) this.router.pruneConnections();
   }
 
   private onExit(handle: InstanceHandle, info: { code: number | null; signal: string | null }): void {

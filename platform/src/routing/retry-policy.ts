@@ -23,5 +23,6 @@ export function hasBody(req: IncomingMessage): boolean {
  * A timeout is not retried: the instance may still be doing the work.
  */
 export function isRetryableError(error: NodeJS.ErrnoException): boolean {
-  return ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ECONNABORTED'].includes(error.code ?? '') || error.message === 'socket hang up';
+  // UND_ERR_SOCKET: undici's "other side closed", i.e. the instance died before it answered.
+  return ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT'].includes(error.code ?? '');
 }

@@ -1,9 +1,9 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
-import { createProxyServer } from 'http-proxy-3';
 import type { BalancingStrategy } from '../compose/model.js';
 import { ServicePool, type Endpoint } from './balancer.js';
+import { requestHeadersFor, withoutHopByHop } from './forwarded-headers.js';
 import { matchRoute } from './route-match.js';
+import { UpstreamPools } from './upstream-pools.js';
 import { hasBody, isIdempotent, isRetryableError, MAX_ATTEMPTS, REPLAYABLE_BODY_LIMIT } from './retry-policy.js';
 
 export interface RouterNotice {
@@ -24,6 +24,7 @@ interface Attempt {
   route: string;
   pool: ServicePool;
   path: string;
+  prefix: string;
   tried: Set<string>;
   body?: Buffer;
 }
@@ -38,16 +39,9 @@ export class PortInUseError extends Error {
 export class Router {
   private readonly pools = new Map<string, ServicePool>();
   private readonly servers: http.Server[] = [];
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
-  private readonly proxy = createProxyServer({ agent: this.agent, xfwd: true });
-  private readonly attempts = new WeakMap<IncomingMessage, { attempt: Attempt; endpoint: Endpoint }>();
+  private readonly upstreams = new UpstreamPools();
 
-  constructor(private readonly options: RouterOptions) {
-    this.proxy.on('proxyRes', (proxyRes, req) => {
-      const current = this.attempts.get(req as IncomingMessage);
-      if (current) proxyRes.headers['x-instance'] = current.endpoint.id;
-    });
-  }
+  constructor(private readonly options: RouterOptions) {}
 
   get port(): number {
     const address = this.servers[0]?.address();
@@ -85,14 +79,14 @@ export class Router {
       server.close(() => resolve());
       server.closeAllConnections();
     })));
-    this.agent.destroy();
-    this.proxy.close();
+    await this.upstreams.closeAll();
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const matched = matchRoute(req.headers.host, req.url ?? '/', (name) => this.pools.has(name));
     if (!matched) return this.sendIndex(req, res);
-    const attempt: Attempt = { route: matched.route, pool: this.pools.get(matched.route)!, path: matched.path, tried: new Set() };
+    const prefix = matched.path === req.url ? '' : `/${matched.route}`;
+    const attempt: Attempt = { route: matched.route, pool: this.pools.get(matched.route)!, path: matched.path, prefix, tried: new Set() };
     if (!isIdempotent(req.method) || !hasBody(req)) return this.forward(req, res, attempt);
     // An idempotent request with a body is kept in memory so it can be replayed on another instance.
     const chunks: Buffer[] = [];
@@ -121,35 +115,39 @@ export class Router {
     }
     attempt.tried.add(endpoint.id);
     attempt.pool.begin(endpoint.id);
-    this.attempts.set(req, { attempt, endpoint });
-    let finished = false;
-    const finish = () => {
-      if (!finished) attempt.pool.end(endpoint.id);
-      finished = true;
-    };
-    res.once('close', finish);
-    req.url = attempt.path;
-    this.proxy.web(
-      req,
-      res,
+    const streamBody = attempt.body === undefined && hasBody(req);
+    // undici's stream() is its API for proxies: the response is written straight into `res` without buffering.
+    this.upstreams.for(endpoint).stream(
       {
-        target: { protocol: 'http:', host: endpoint.host, port: endpoint.port },
-        buffer: attempt.body ? Readable.from([attempt.body]) : undefined,
+        path: attempt.path,
+        method: (req.method ?? 'GET') as 'GET',
+        headers: requestHeadersFor(req, attempt.prefix),
+        body: attempt.body ?? (streamBody ? req : null),
+      },
+      ({ statusCode, headers }) => {
+        res.writeHead(statusCode, { ...withoutHopByHop(headers as Record<string, string | string[]>), 'x-instance': endpoint.id });
+        return res;
       },
       (error) => {
-        finish();
-        res.off('close', finish);
+        attempt.pool.end(endpoint.id);
+        if (!error) return;
         const canRetry = !res.headersSent && isRetryableError(error as NodeJS.ErrnoException) && isIdempotent(req.method)
-          && attempt.tried.size < MAX_ATTEMPTS && (attempt.body !== undefined || !hasBody(req));
+          && attempt.tried.size < MAX_ATTEMPTS && !streamBody;
         if (canRetry) {
-          this.options.onNotice?.({ kind: 'retry', route: attempt.route, instance: endpoint.id, detail: (error as Error).message });
+          this.options.onNotice?.({ kind: 'retry', route: attempt.route, instance: endpoint.id, detail: error.message });
           return this.forward(req, res, attempt);
         }
-        this.options.onNotice?.({ kind: 'failed', route: attempt.route, instance: endpoint.id, detail: (error as Error).message });
+        if (res.destroyed) return; // the client went away: nothing failed on the platform's side
+        this.options.onNotice?.({ kind: 'failed', route: attempt.route, instance: endpoint.id, detail: error.message });
         if (res.headersSent) return void res.destroy();
-        sendJson(res, 502, { error: `instance ${endpoint.id} failed: ${(error as Error).message}`, service: attempt.route });
+        sendJson(res, 502, { error: `instance ${endpoint.id} failed: ${error.message}`, service: attempt.route });
       },
     );
+  }
+
+  /** Forget connections to instances that are no longer in any pool. */
+  pruneConnections(): void {
+    this.upstreams.prune([...this.pools.values()].flatMap((pool) => pool.endpoints()));
   }
 
   private sendIndex(req: IncomingMessage, res: ServerResponse): void {

@@ -1,0 +1,95 @@
+/**
+ * Benchmarks, printed as figures (never asserted: the machines are shared and noisy):
+ *  1. throughput and p99 latency to one instance: direct, through the router, through nginx (if installed),
+ *     for a trivial node service and for one of the shop's express services;
+ *  2. time from `tall up` to every service ready, per runtime, on the shop in services/.
+ * Run: npm run bench [-- --seconds 10]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from '../src/util/ports.js';
+import { hasCommand, measure, type Throughput } from './load-tools.js';
+import { startNginx } from './nginx-proxy.js';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const TALL = join(REPO, 'platform/bin/tall.js');
+const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 8;
+
+function tall(root: string, stateDir: string, args: string[], env: Record<string, string> = {}): string {
+  return execFileSync(process.execPath, [TALL, ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1', TALL_ROOT: root, TALL_STATE_DIR: stateDir, ...env }, encoding: 'utf8' });
+}
+
+function dockerAnswers(): boolean {
+  try {
+    execFileSync('docker', ['info'], { stdio: 'pipe', timeout: 5000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface ProxyCase {
+  title: string;
+  root: string;
+  service: string;
+  path: string;
+}
+
+/** One instance of a service, measured direct, through the router and through nginx, one after another. */
+async function proxyBench(bench: ProxyCase): Promise<void> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'tall-bench-'));
+  const port = await freePort();
+  tall(bench.root, stateDir, ['up', '--runtime', 'process', '--port', String(port)]);
+  try {
+    tall(bench.root, stateDir, ['scale', bench.service, '1']);
+    const ps = JSON.parse(tall(bench.root, stateDir, ['ps', '--json'])) as { instances: { id: string; address: string }[] };
+    const instance = ps.instances.find((i) => i.id === `${bench.service}/1`)!.address;
+    const rows: [string, Throughput][] = [];
+    rows.push(['direct to the instance', await measure(`http://${instance}${bench.path}`, seconds)]);
+    rows.push(['through the tall router', await measure(`http://127.0.0.1:${port}/${bench.service}${bench.path}`, seconds)]);
+    if (hasCommand('nginx')) {
+      const nginxPort = await freePort();
+      const nginx = await startNginx(nginxPort, bench.service, instance);
+      try {
+        rows.push(['through nginx', await measure(`http://127.0.0.1:${nginxPort}/${bench.service}${bench.path}`, seconds)]);
+      } finally {
+        nginx.kill();
+      }
+    }
+    const direct = rows[0]![1].requestsPerSecond;
+    const router = rows[1]![1].requestsPerSecond;
+    const nginx = rows[2]?.[1].requestsPerSecond;
+    console.log(`\n${bench.title}: GET ${bench.path}, ${seconds} s each, 32 connections, load from ${rows[0]![1].tool}`);
+    console.log('   path                       req/s     p99 ms   errors');
+    for (const [name, result] of rows) {
+      console.log(`   ${name.padEnd(26)} ${result.requestsPerSecond.toFixed(0).padStart(7)}  ${result.p99Ms.toFixed(2).padStart(8)}  ${String(result.errors).padStart(6)}`);
+    }
+    console.log(`   router / direct = ${(router / direct).toFixed(2)} (target ≥ 0.6)${nginx ? `   router / nginx = ${(router / nginx).toFixed(2)} (target ≥ 0.5)` : '   (nginx not installed: apt-get install nginx-light for the yardstick)'}`);
+  } finally {
+    tall(bench.root, stateDir, ['down']);
+  }
+}
+
+async function upBench(runtime: 'process' | 'docker'): Promise<void> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'tall-bench-'));
+  const port = await freePort();
+  const times: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    const started = performance.now();
+    tall(REPO, stateDir, ['up', '--runtime', runtime, '--port', String(port)]);
+    times.push(performance.now() - started);
+    tall(REPO, stateDir, ['down']);
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  console.log(`   ${runtime.padEnd(8)} runs ${times.map((t) => (t / 1000).toFixed(2)).join(' s, ')} s   median ${(sorted[1]! / 1000).toFixed(2)} s${runtime === 'process' ? '  (target < 5 s)' : ''}`);
+}
+
+console.log(`tall benchmarks on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown cpu'}), load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+await proxyBench({ title: '1a. a plain node http service (the fixture echo)', root: join(REPO, 'platform/test/fixtures/mini'), service: 'echo', path: '/' });
+await proxyBench({ title: '1b. an express service (the shop\'s catalog)', root: REPO, service: 'catalog', path: '/products' });
+console.log('\n2. time from "tall up" to every service of the shop ready (includes CLI start, image build check for docker)');
+await upBench('process');
+if (dockerAnswers()) await upBench('docker');
+else console.log('   docker   skipped: no engine answers (.ci/install-docker.sh)');
