@@ -5,7 +5,7 @@ import { InstanceHealth } from '../failover/health-manager.js';
 import { shouldRestart } from '../failover/restart-policy.js';
 import type { EventLog } from '../monitoring/event-log.js';
 import type { LogStore } from '../monitoring/log-store.js';
-import type { Router } from '../routing/router.js';
+import type { RoutingTable } from '../routing/routing-table.js';
 import { drain } from '../scaling/drain.js';
 import type { InstanceHandle, Runtime } from '../runtimes/runtime.js';
 import { instanceId, viewOf, type Instance, type InstanceView } from './instance.js';
@@ -42,7 +42,7 @@ export class ControlPlane extends EventEmitter {
   constructor(
     readonly project: ProjectSpec,
     private readonly runtime: Runtime,
-    private readonly router: Router,
+    private readonly router: RoutingTable,
     private readonly events: EventLog,
     private readonly logs: LogStore,
   ) {
@@ -189,10 +189,7 @@ export class ControlPlane extends EventEmitter {
 
   private setInPool(instance: Instance, service: ServiceSpec, inPool: boolean): void {
     if (!service.tall.route) return;
-    const pool = this.router.pool(service.tall.route);
-    if (!pool) return;
-    if (inPool) pool.add({ id: instanceId(instance), host: instance.handle.host, port: instance.handle.port });
-    else if (pool.remove(instanceId(instance))) this.router.pruneConnections();
+    this.router.setMember(service.tall.route, { id: instanceId(instance), host: instance.handle.host, port: instance.handle.port }, inPool);
   }
 
   private onExit(handle: InstanceHandle, info: { code: number | null; signal: string | null }): void {
@@ -251,7 +248,7 @@ export class ControlPlane extends EventEmitter {
     this.setInPool(instance, service, false);
     this.events.record('stopping', `${id} left the router's pool; draining in-flight requests`, { service: service.name, instance: id });
     this.emit('changed');
-    const left = await drain(service.tall.route ? this.router.pool(service.tall.route) : undefined, id, service.stopGracePeriodMs);
+    const left = service.tall.route ? await drain(this.router, service.tall.route, id, service.stopGracePeriodMs) : 0;
     this.events.record('drained', left === 0 ? `${id} drained` : `${id} still had ${left} requests in flight after ${service.stopGracePeriodMs} ms`, { service: service.name, instance: id });
     await this.runtime.stop(instance.handle, service.stopGracePeriodMs);
     this.instances.delete(id);

@@ -8,7 +8,7 @@ import { parseCompose } from '../compose/parse-compose.js';
 import { resolveEnvironment, requestedRouterPort } from '../environments/environment.js';
 import { EventLog } from '../monitoring/event-log.js';
 import { LogStore } from '../monitoring/log-store.js';
-import { Router } from '../routing/router.js';
+import { RouterThread } from '../routing/router-thread.js';
 import { createRuntime } from '../runtimes/create-runtime.js';
 import type { RuntimeKind } from '../runtimes/runtime.js';
 import { ApiServer } from './api-server.js';
@@ -64,11 +64,10 @@ async function main(options: DaemonOptions): Promise<void> {
     interpolation.ROUTER_URL = setup.routerUrlForServices(port);
     const project = parseCompose(env.composeFile, { env: interpolation });
     state.warnings = project.warnings;
-    const router = new Router({
-      hosts: ['127.0.0.1', ...setup.extraRouterHosts],
-      port,
-      onNotice: (notice) => logs.write('router', `${notice.kind} ${notice.route}${notice.instance ? ` (${notice.instance})` : ''}: ${notice.detail}`),
-    });
+    const router = new RouterThread(
+      { hosts: ['127.0.0.1', ...setup.extraRouterHosts], port },
+      (notice) => logs.write('router', `${notice.kind} ${notice.route}${notice.instance ? ` (${notice.instance})` : ''}: ${notice.detail}`),
+    );
     await router.listen();
     state.routerPort = router.port;
     state.routerUrl = `http://127.0.0.1:${router.port}`;

@@ -4,6 +4,7 @@ import { ServicePool, type Endpoint } from './balancer.js';
 import { requestHeadersFor, withoutHopByHop } from './forwarded-headers.js';
 import { matchRoute } from './route-match.js';
 import { UpstreamPools } from './upstream-pools.js';
+import type { RoutingTable } from './routing-table.js';
 import { hasBody, isIdempotent, isRetryableError, MAX_ATTEMPTS, REPLAYABLE_BODY_LIMIT } from './retry-policy.js';
 
 export interface RouterNotice {
@@ -36,7 +37,7 @@ export class PortInUseError extends Error {
 }
 
 /** The platform's router: one front door on 127.0.0.1 that spreads requests over each service's ready instances. */
-export class Router {
+export class Router implements RoutingTable {
   private readonly pools = new Map<string, ServicePool>();
   private readonly servers: http.Server[] = [];
   private readonly upstreams = new UpstreamPools();
@@ -58,6 +59,17 @@ export class Router {
 
   pool(route: string): ServicePool | undefined {
     return this.pools.get(route);
+  }
+
+  setMember(route: string, endpoint: Endpoint, inPool: boolean): void {
+    const pool = this.pools.get(route);
+    if (!pool) return;
+    if (inPool) pool.add(endpoint);
+    else if (pool.remove(endpoint.id)) this.pruneConnections();
+  }
+
+  async inflight(route: string, id: string): Promise<number> {
+    return this.pools.get(route)?.inflightOf(id) ?? 0;
   }
 
   async listen(): Promise<void> {
@@ -146,7 +158,7 @@ export class Router {
   }
 
   /** Forget connections to instances that are no longer in any pool. */
-  pruneConnections(): void {
+  private pruneConnections(): void {
     this.upstreams.prune([...this.pools.values()].flatMap((pool) => pool.endpoints()));
   }
 

@@ -276,6 +276,12 @@
 
   // ---- start ----------------------------------------------------------------------------------------------------
   document.addEventListener('keydown', onKey);
+  let pointerTimer = null;
+  document.addEventListener('mousemove', () => {
+    document.body.classList.add('pointer-active');
+    clearTimeout(pointerTimer);
+    pointerTimer = setTimeout(() => document.body.classList.remove('pointer-active'), 2000);
+  });
   window.addEventListener('resize', fit);
   window.addEventListener('hashchange', () => {
     const i = indexFromHash(location.hash);

@@ -1,0 +1,11 @@
+import type { BalancingStrategy } from '../compose/model.js';
+import type { Endpoint } from './balancer.js';
+
+/** What the control plane tells the router, wherever the router runs (this thread or its own). */
+export interface RoutingTable {
+  declare(route: string, strategy: BalancingStrategy): void;
+  /** adds an instance to its route's pool, or takes it out */
+  setMember(route: string, endpoint: Endpoint, inPool: boolean): void;
+  /** requests the router has in flight to an instance (pool member or not): what a drain waits on */
+  inflight(route: string, id: string): Promise<number>;
+}

@@ -1,0 +1,39 @@
+import type { ChildProcess } from 'node:child_process';
+import { forEachLine } from '../process/line-splitter.js';
+import { spawnDocker } from './docker-cli.js';
+
+/**
+ * Follows each container's output with `docker logs -f --since <when it started>`, and tags every line with the
+ * instance it came from ('catalog/2'). A follower ends by itself when its container stops; after a restart a new one
+ * picks up from the new start time, so no line is reported twice.
+ */
+export class ContainerLogs {
+  private readonly followers = new Map<string, ChildProcess>();
+
+  constructor(private readonly onLine: (source: string, line: string) => void) {}
+
+  follow(containerId: string, source: string, startedAt: string): void {
+    this.unfollow(containerId);
+    const args = ['logs', '--follow'];
+    if (startedAt && !startedAt.startsWith('0001-')) args.push('--since', startedAt);
+    const child = spawnDocker([...args, containerId]);
+    this.followers.set(containerId, child);
+    forEachLine(child.stdout, (line) => this.onLine(source, line));
+    forEachLine(child.stderr, (line) => this.onLine(source, line));
+    child.on('error', () => undefined);
+    child.on('close', () => {
+      if (this.followers.get(containerId) === child) this.followers.delete(containerId);
+    });
+  }
+
+  unfollow(containerId: string): void {
+    const child = this.followers.get(containerId);
+    if (!child) return;
+    this.followers.delete(containerId);
+    child.kill('SIGTERM');
+  }
+
+  stopAll(): void {
+    for (const id of [...this.followers.keys()]) this.unfollow(id);
+  }
+}

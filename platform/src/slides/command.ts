@@ -1,0 +1,166 @@
+/**
+ * The `tall slides` verb.
+ *   tall slides                 serve the deck on http://127.0.0.1:8090/ with live reload
+ *   tall slides --export DIR    write a static, self-contained site (opens from file://)
+ *   tall slides --pdf FILE      print the deck to PDF through headless Chromium, one slide per page
+ */
+import { spawn } from 'node:child_process';
+import type { Command } from 'commander';
+import { ChromiumMissingError } from './chromium.js';
+import { buildDeck } from './deck.js';
+import { exportSite, type ExportResult } from './export.js';
+import { kitRoot } from './paths.js';
+import { printPdf, type PdfResult } from './pdf.js';
+import { startSlidesServer, type SlidesServer } from './server.js';
+import { formatWarning, type SlideWarning } from './types.js';
+
+export const DEFAULT_SLIDES_PORT = 8090;
+
+interface SlidesOptions {
+  port?: string;
+  export?: string;
+  pdf?: string;
+  json?: boolean;
+  open: boolean;
+}
+
+/** Where the command writes; tests swap these. */
+export const slidesIo = {
+  out: (text: string) => void process.stdout.write(text),
+  err: (text: string) => void process.stderr.write(text),
+};
+
+export function registerSlidesCommand(program: Command): void {
+  program
+    .command('slides')
+    .description("the session's slides: serve them with live reload, or export them as a static site or a PDF")
+    .option('--port <n>', `port on 127.0.0.1 to serve on (default ${DEFAULT_SLIDES_PORT}, or env TALL_SLIDES_PORT)`)
+    .option('--export <dir>', 'write a static, self-contained site to <dir> (works from file://, no network)')
+    .option('--pdf <file>', 'print the deck to a PDF, one slide per page (needs Chromium)')
+    .option('--json', 'with --export/--pdf: print the result as JSON')
+    .option('--no-open', 'do not open a browser when serving')
+    .action(async (opts: SlidesOptions) => {
+      process.exitCode = await runSlides(opts);
+    });
+}
+
+export function parsePort(value: string | undefined): number {
+  const raw = value ?? process.env.TALL_SLIDES_PORT ?? String(DEFAULT_SLIDES_PORT);
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`invalid port "${raw}": use a number from 1 to 65535 (0 = any free port)`);
+  }
+  return port;
+}
+
+class UsageError extends Error {}
+
+async function runSlides(opts: SlidesOptions): Promise<number> {
+  const root = kitRoot();
+  try {
+    if (opts.export || opts.pdf) return await runExports(root, opts);
+    return await serve(root, parsePort(opts.port), opts.open);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (opts.json && (opts.export || opts.pdf)) slidesIo.out(`${JSON.stringify({ ok: false, error: message }, null, 2)}\n`);
+    else slidesIo.err(`tall slides: ${message}\n`);
+    return 1;
+  }
+}
+
+async function runExports(root: string, opts: SlidesOptions): Promise<number> {
+  const deck = await buildDeck({ root });
+  let exported: ExportResult | undefined;
+  let pdf: PdfResult | undefined;
+  let pdfError: string | undefined;
+  if (opts.export) exported = await exportSite({ root, outDir: opts.export, deck });
+  if (opts.pdf) {
+    try {
+      pdf = await printPdf({ root, file: opts.pdf, deck });
+    } catch (error) {
+      if (!(error instanceof ChromiumMissingError)) throw error;
+      pdfError = error.message;
+    }
+  }
+  const warnings = uniqueWarnings([...(exported?.warnings ?? deck.warnings), ...(pdf?.warnings ?? [])]);
+  const ok = !pdfError;
+  if (opts.json) {
+    const result = {
+      ok,
+      slides: deck.slides.length,
+      ...(exported && { export: { dir: exported.dir, index: exported.index, files: exported.files } }),
+      ...(pdf && { pdf: { file: pdf.file, pages: pdf.pages } }),
+      ...(pdfError && { error: pdfError }),
+      warnings,
+    };
+    slidesIo.out(`${JSON.stringify(result, null, 2)}\n`);
+  } else {
+    printWarnings(warnings);
+    if (exported) slidesIo.out(`exported ${exported.slides} slides and ${exported.files.length - 1} lab pages to ${exported.dir}\nopen ${exported.index}\n`);
+    if (pdf) slidesIo.out(`printed ${pdf.slides} slides to ${pdf.file} (${pdf.pages} pages)\n`);
+    if (pdfError) slidesIo.err(`tall slides: cannot print a PDF: ${pdfError}\n`);
+  }
+  return ok ? 0 : 1;
+}
+
+async function serve(root: string, port: number, open: boolean): Promise<number> {
+  let printed = new Set<string>();
+  const server: SlidesServer = await startSlidesServer({
+    root,
+    port,
+    onBuild: (deck, reason) => {
+      // Show each warning once per state of the content, not again on every unrelated save.
+      const now = new Set(deck.warnings.map(formatWarning));
+      const fresh = [...now].filter((w) => !printed.has(w));
+      if (reason !== 'start') slidesIo.out(`reloaded (${reason}): ${deck.slides.length} slides${now.size ? `, ${now.size} warning(s)` : ''}\n`);
+      for (const w of fresh) slidesIo.err(`${w}\n`);
+      printed = now;
+    },
+  });
+  const deck = server.deck();
+  slidesIo.out(`slides: ${deck.slides.length} slides from ${deck.files.length} files, serving on ${server.url}\n`);
+  slidesIo.out('keys: arrows/space to move, O overview, S speaker view, N notes, ? help. Edit slides/*.md and the page reloads. Ctrl+C to stop.\n');
+  if (open) openBrowser(server.url);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void server.close().then(resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}
+
+/** Best effort: a desktop gets a browser tab; a server or container without one just keeps the printed URL. */
+function openBrowser(url: string): void {
+  const { platform, env } = process;
+  let cmd: string;
+  let args: string[];
+  if (platform === 'darwin') [cmd, args] = ['open', [url]];
+  else if (platform === 'win32') [cmd, args] = ['cmd', ['/c', 'start', '""', url]];
+  else if (env.DISPLAY || env.WAYLAND_DISPLAY) [cmd, args] = ['xdg-open', [url]];
+  else return;
+  try {
+    const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+    child.on('error', () => {});
+    child.unref();
+  } catch {
+    // no browser to open: the URL is printed above
+  }
+}
+
+function printWarnings(warnings: SlideWarning[]): void {
+  for (const w of warnings) slidesIo.err(`${formatWarning(w)}\n`);
+}
+
+function uniqueWarnings(warnings: SlideWarning[]): SlideWarning[] {
+  const seen = new Set<string>();
+  return warnings.filter((w) => {
+    const key = formatWarning(w);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
