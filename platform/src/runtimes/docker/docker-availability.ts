@@ -59,10 +59,17 @@ export async function routerHostsForContainers(): Promise<{ bindHost: string; ur
   if (info.code !== 0) throw new Error(`no Docker engine answers, so containers have no way to reach the router: ${firstLine(info.stderr)}`);
   if (/docker desktop/i.test(info.stdout)) return { bindHost: '127.0.0.1', urlHost: 'host.docker.internal' };
 
-  const bridge = await runDockerRaw(['network', 'inspect', 'bridge', '--format', '{{range .IPAM.Config}}{{.Gateway}} {{end}}'], { timeoutMs: 5000 });
-  const candidates = bridge.code === 0 ? bridge.stdout.trim().split(/\s+/).filter((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a)) : [];
-  const docker0 = networkInterfaces().docker0?.find((a) => a.family === 'IPv4')?.address;
-  if (docker0 && !candidates.includes(docker0)) candidates.push(docker0);
+  // The default bridge's gateway: IPAM says so when configured explicitly; otherwise it is the subnet's first address
+  // (Docker's own rule; engine 20.10 leaves Gateway out for the default bridge), or docker0's address when it is up.
+  const bridge = await runDockerRaw(['network', 'inspect', 'bridge', '--format', '{{json .IPAM.Config}}'], { timeoutMs: 5000 });
+  const ipam = bridge.code === 0 ? (JSON.parse(bridge.stdout.trim() || '[]') as Array<{ Subnet?: string; Gateway?: string }> | null) ?? [] : [];
+  const candidates: string[] = [];
+  const add = (address: string | undefined) => {
+    if (address && /^\d+\.\d+\.\d+\.\d+$/.test(address) && !candidates.includes(address)) candidates.push(address);
+  };
+  for (const config of ipam) add(config.Gateway);
+  add(networkInterfaces().docker0?.find((a) => a.family === 'IPv4')?.address);
+  for (const config of ipam) add(firstHost(config.Subnet));
   // The gateway must be an address of this host. docker0 is often "down" (no container on the default bridge), and
   // then os.networkInterfaces() does not list it; binding it still works, so that is the test.
   let gateway: string | undefined;
@@ -79,6 +86,18 @@ export async function routerHostsForContainers(): Promise<{ bindHost: string; ur
     );
   }
   return { bindHost: gateway, urlHost: 'host.docker.internal' };
+}
+
+/** 172.17.0.0/16 -> 172.17.0.1 */
+function firstHost(subnet: string | undefined): string | undefined {
+  const match = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(subnet ?? '');
+  if (!match) return undefined;
+  const bits = Number(match[5]);
+  if (bits > 30) return undefined;
+  const ip = match.slice(1, 5).reduce((n, part) => n * 256 + Number(part), 0);
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  const first = ((ip & mask) >>> 0) + 1;
+  return [24, 16, 8, 0].map((shift) => (first >>> shift) & 255).join('.');
 }
 
 function canBind(address: string): Promise<boolean> {
