@@ -107,5 +107,5 @@ function printReady(state: PlatformState): void {
     if (service.route) console.log(`  ${service.name.padEnd(8)} ${state.routerUrl}/${service.route}/   (${service.ready} instance${service.ready === 1 ? '' : 's'}, ${service.balance})`);
   }
   const env = state.env === 'default' ? '' : ` --env ${state.env}`;
-  console.log(`\nnext: npx tall ps${env}   ·   npx tall logs -f${env}   ·   npx tall scale catalog 3${env}   ·   npx tall down${env}`);
+  console.log(`\nnext: npx tall ps${env}   ·   npx tall logs -f${env}   ·   npx tall scale ${state.services[0]?.name ?? "<service>"} 3${env}   ·   npx tall down${env}`);
 }
