@@ -59,10 +59,8 @@ async function main(options: DaemonOptions): Promise<void> {
 
   try {
     const port = requestedRouterPort(env, options.port) ?? (await firstFreePort(8081));
-    const interpolation: Record<string, string> = { ...stringEnv(process.env), ...env.variables, TALL_ENV: env.name };
-    const setup = await createRuntime(options.runtime, env, interpolation);
-    interpolation.ROUTER_URL = setup.routerUrlForServices(port);
-    const project = parseCompose(env.composeFile, { env: interpolation });
+    const setup = await createRuntime(options.runtime, env, port, { ...stringEnv(process.env), ...env.variables, TALL_ENV: env.name });
+    const project = parseCompose(env.composeFile, { env: setup.interpolation });
     state.warnings = project.warnings;
     const router = new RouterThread(
       { hosts: ['127.0.0.1', ...setup.extraRouterHosts], port },

@@ -6,20 +6,26 @@ export interface RuntimeSetup {
   runtime: Runtime;
   /** where the router listens besides 127.0.0.1 (containers can't reach the host's loopback) */
   extraRouterHosts: string[];
-  /** how instances address the router, given its port */
-  routerUrlForServices: (port: number) => string;
+  /** the variables the compose file is interpolated with, ROUTER_URL included */
+  interpolation: Record<string, string>;
 }
 
-export async function createRuntime(kind: RuntimeKind, env: Environment, interpolationEnv: Record<string, string>): Promise<RuntimeSetup> {
+/**
+ * Builds the runtime and says how its instances reach the router: ROUTER_URL is on loopback for processes, and through the
+ * host-gateway alias for containers.
+ */
+export async function createRuntime(kind: RuntimeKind, env: Environment, routerPort: number, variables: Record<string, string>): Promise<RuntimeSetup> {
   if (kind === 'process') {
-    return { runtime: new ProcessRuntime({ envName: env.name }), extraRouterHosts: [], routerUrlForServices: (port) => `http://127.0.0.1:${port}` };
+    const interpolation = { ...variables, ROUTER_URL: `http://127.0.0.1:${routerPort}` };
+    return { runtime: new ProcessRuntime({ envName: env.name }), extraRouterHosts: [], interpolation };
   }
   const docker = await import('./docker/docker-runtime.js');
   const hosts = await docker.routerHostsForContainers();
+  const interpolation = { ...variables, ROUTER_URL: `http://${hosts.urlHost}:${routerPort}` };
   return {
-    runtime: new docker.DockerRuntime({ projectName: env.projectName, composeFile: env.composeFile, stateDir: env.stateDir, interpolationEnv }),
+    runtime: new docker.DockerRuntime({ projectName: env.projectName, composeFile: env.composeFile, stateDir: env.stateDir, interpolationEnv: interpolation }),
     extraRouterHosts: [hosts.bindHost],
-    routerUrlForServices: (port) => `http://${hosts.urlHost}:${port}`,
+    interpolation,
   };
 }
 
