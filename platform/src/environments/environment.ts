@@ -20,7 +20,7 @@ export interface Environment {
   envFile?: string;
   /** variables from envFile, for interpolation into the compose file */
   variables: Record<string, string>;
-  /** Docker Compose project name: unique per checkout and environment */
+  /** Docker Compose project name: unique per state folder (so per checkout and environment) */
   projectName: string;
 }
 
@@ -45,15 +45,17 @@ export function resolveEnvironment(name: string, root = findRoot(), composeFile?
   const file = resolve(composeFile ?? join(root, 'services', 'compose.yaml'));
   const envFile = join(dirname(file), 'environments', `${name}.env`);
   const hasEnvFile = existsSync(envFile);
-  const checkout = createHash('sha256').update(root).digest('hex').slice(0, 6);
+  const stateDir = join(process.env.TALL_STATE_DIR ?? join(root, '.tall'), name);
+  // Named after the state folder, so two checkouts (or a learner's platform and a throwaway one for checks) never share containers.
+  const owner = createHash('sha256').update(stateDir).digest('hex').slice(0, 6);
   return {
     name,
     root,
     composeFile: file,
-    stateDir: join(process.env.TALL_STATE_DIR ?? join(root, '.tall'), name),
+    stateDir,
     envFile: hasEnvFile ? envFile : undefined,
     variables: hasEnvFile ? parseEnv(readFileSync(envFile, 'utf8')) as Record<string, string> : {},
-    projectName: `tall-${name}-${checkout}`,
+    projectName: `tall-${name}-${owner}`,
   };
 }
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MINI, TallSandbox } from '../support/tall-cli.js';
+import { RUNTIMES } from '../support/docker-engine.js';
 import { freePort } from '../../src/util/ports.js';
 
 /** A copy of the fixture system whose compose file a test may break. */
@@ -25,10 +26,11 @@ describe('bad input gets a clear error', () => {
     expect((await tall.run(['ps'])).code).toBe(1);
   });
 
-  it('a service that crashes at start fails "up" quickly, naming it and showing its last log lines; an unsupported field is warned about', async () => {
-    const tall = new TallSandbox(fixtureCopy((text) => text.replace('    stop_grace_period: 3s', '    stop_grace_period: 3s\n    privileged: true')));
+  it.each(RUNTIMES)('$runtime runtime: a service that crashes at start fails "up" quickly, naming it and showing its last log lines; an unsupported field is warned about', async ({ runtime, available }) => {
+    if (!available) return;
+    const tall = new TallSandbox(fixtureCopy((text) => text.replace('    stop_grace_period: 3s', '    stop_grace_period: 3s\n    privileged: true')), { TALL_PORT: String(await freePort()) });
     const started = Date.now();
-    const up = await tall.run(['up', '--runtime', 'process'], { CRASH_AT_START: 'yes' });
+    const up = await tall.run(['up', '--runtime', runtime], { CRASH_AT_START: 'yes' });
     expect(up.code).toBe(1);
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(up.stderr).toMatch(/warning: services\/compose\.yaml:\d+: service "echo": "privileged" is not supported/);

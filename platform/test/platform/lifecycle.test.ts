@@ -48,6 +48,19 @@ describe.each(RUNTIMES)('platform on the $runtime runtime', ({ runtime, availabl
     expect((await fetch(`${router}/slow/`)).headers.get('x-instance')).toBe('slow/1');
   });
 
+  it.skipIf(!available)('logs interleave every instance, tagged with its source; events record what happened', async () => {
+    const all = await tall.run(['logs']);
+    expect(all.stdout).toMatch(/^\[platform\] /m);
+    const echo = await waitFor('both echo instances to have logged', async () => {
+      const lines = (await tall.run(['logs', 'echo', '--json'])).stdout.trim().split('\n').map((line) => JSON.parse(line) as { source: string; line: string });
+      return lines.filter((l) => /listening on :\d+/.test(l.line)).length >= 2 ? lines : undefined;
+    });
+    expect(new Set(echo.map((l) => l.source))).toEqual(new Set(['echo/1', 'echo/2']));
+    const events = await tall.json<{ type: string; instance?: string; time: string }[]>(['events']);
+    expect(events.filter((e) => e.type === 'ready').map((e) => e.instance).sort()).toEqual(['echo/1', 'echo/2', 'slow/1']);
+    expect(Number.isNaN(Date.parse(events[0]!.time))).toBe(false);
+  });
+
   it.skipIf(!available)('scale echo 3: 30 requests through the router reach 3 distinct instances', async () => {
     const scaled = await tall.json<{ to: number; ready: number }>(['scale', 'echo', '3']);
     expect(scaled).toMatchObject({ to: 3, ready: 3 });
