@@ -9,13 +9,14 @@ import { registerLogs } from './verbs/logs.js';
 import { registerPs } from './verbs/ps.js';
 import { registerScale } from './verbs/scale.js';
 import { registerUp } from './verbs/up.js';
+import { registerSlidesCommand } from '../slides/command.js';
 
 const program = new Command('tall')
   .description('Tall Enough: the workshop platform. Deploy, scale, fail over and watch the shop in services/.')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerDoctor, registerUp, registerDown, registerPs, registerScale, registerKill, registerLogs, registerEvents]) register(program);
+for (const register of [registerDoctor, registerUp, registerDown, registerPs, registerScale, registerKill, registerLogs, registerEvents, registerSlidesCommand]) register(program);
 
 try {
   await program.parseAsync(process.argv);
