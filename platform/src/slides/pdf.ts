@@ -31,7 +31,8 @@ export async function printPdf(options: { root: string; file: string; deck?: Bui
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
     try {
       await page.setContent(renderDeckPage(deck), { waitUntil: 'load' });
-      await page.evaluate(() => document.fonts.ready.then(() => undefined));
+      // The deck script titles the page after the current slide; the PDF is the whole deck.
+      await page.evaluate((title) => document.fonts.ready.then(() => void (document.title = title)), deck.title);
       await mkdir(path.dirname(file), { recursive: true });
       const pdf = await page.pdf({ preferCSSPageSize: true, printBackground: true });
       await writeFile(file, pdf);
