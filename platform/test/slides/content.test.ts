@@ -121,14 +121,15 @@ describe('the deck teaches the whole session', () => {
 });
 
 describe('slides and labs link both ways', () => {
-  it('the manifest has the 13 labs of the lab path, with just the agreed fields', async () => {
+  it('the manifest has the 13 labs of the lab path, each with the agreed fields', async () => {
     const { labs, warnings } = await readLabManifest(root);
     expect(warnings).toEqual([]);
     expect(labs.map((l) => l.id)).toEqual(['00', '01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12']);
     const raw = readFileSync(path.join(root, 'labs', 'manifest.yaml'), 'utf8');
     const { parse } = await import('yaml');
     for (const entry of (parse(raw) as { labs: Array<Record<string, unknown>> }).labs) {
-      expect(Object.keys(entry).sort()).toEqual(['feature', 'id', 'slug', 'title', 'topic']);
+      // The lab engine may add fields (points, timeouts); these five are what the slides rely on.
+      expect(Object.keys(entry)).toEqual(expect.arrayContaining(['id', 'slug', 'title', 'topic', 'feature']));
       expect(typeof entry.id).toBe('string');
     }
   });

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildDeck } from '../../src/slides/deck.js';
+import { checkLabsLinkToSlides, checkSlidesLinkToLabs, labSlideHref, parseLabManifest, readmeLinksTo } from '../../src/slides/labs.js';
 import { renderDeckPage } from '../../src/slides/render.js';
 import { formatWarning } from '../../src/slides/types.js';
-import { scratchKit, SVG, type ScratchKit } from './helpers.js';
+import { scratchKit, SVG, TEST_MANIFEST, type ScratchKit } from './helpers.js';
 
 let kit: ScratchKit | undefined;
 afterEach(() => kit?.remove());
@@ -177,5 +178,51 @@ describe('render: one self-contained page', () => {
     expect(html).toContain('"live":"/__live"');
     // nothing is loaded from elsewhere
     expect(html).not.toMatch(/<(?:script|img|link)[^>]+\s(?:src|href)="(?!data:)[^"]*"/);
+  });
+});
+
+describe('labs: the links between slides and labs', () => {
+  const deck = {
+    slides: [
+      { id: 'intro', file: 'slides/01.md', labs: [] },
+      { id: 'lab-00', file: 'slides/09-labs.md', labs: ['00'] },
+      { id: 'lab-03', file: 'slides/09-labs.md', labs: [] },
+    ],
+  };
+  const labs = parseLabManifest(TEST_MANIFEST).labs;
+
+  it('reads the manifest and reports a broken one', () => {
+    expect(labs.map((l) => `${l.id}-${l.slug}`)).toEqual(['00-get-tall', '03-routing-and-load-balancing']);
+    expect(parseLabManifest('labs:\n  - { id: 7, slug: Bad Slug }\n').warnings).toEqual([
+      { file: 'labs/manifest.yaml', message: 'lab #1: needs a two-digit string id and a kebab-case slug' },
+    ]);
+    expect(parseLabManifest('labs: [').warnings[0]!.message).toMatch(/^cannot parse the lab manifest/);
+  });
+
+  it('finds labs without a slide, or whose slide does not link to them', () => {
+    expect(checkSlidesLinkToLabs(deck, labs).map((p) => p.message)).toEqual([
+      'slide #lab-03 (slides/09-labs.md) does not link to ../labs/03-routing-and-load-balancing/README.md',
+    ]);
+    expect(checkSlidesLinkToLabs({ slides: [] }, labs.slice(0, 1))[0]!.kind).toBe('no-slide');
+  });
+
+  it('gives a lab README its link back, and checks that the README has it', async () => {
+    expect(labSlideHref(deck, '03')).toBe('../../slides/09-labs.md#lab-03');
+    expect(labSlideHref(deck, '42')).toBeUndefined();
+    expect(readmeLinksTo('See [the slide](../../slides/09-labs.md#lab-03).', '../../slides/09-labs.md#lab-03')).toBe(true);
+    expect(readmeLinksTo('[slide]: ../../slides/09-labs.md#lab-03\n', '../../slides/09-labs.md#lab-03')).toBe(true);
+    expect(readmeLinksTo('See ../../slides/09-labs.md#lab-03 in text', '../../slides/09-labs.md#lab-03')).toBe(false);
+    kit = scratchKit({
+      'labs/00-get-tall/README.md': '# Lab 00\n\nNo link back.\n',
+      'labs/03-routing-and-load-balancing/README.md': '# Lab 03\n\n[Slides](../../slides/09-labs.md#lab-03)\n',
+    });
+    expect(await checkLabsLinkToSlides(kit.root, deck, labs)).toEqual([
+      {
+        lab: '00',
+        direction: 'lab-to-slide',
+        kind: 'readme-does-not-link',
+        message: 'labs/00-get-tall/README.md should link to its slide: ../../slides/09-labs.md#lab-00',
+      },
+    ]);
   });
 });

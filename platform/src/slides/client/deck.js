@@ -276,6 +276,15 @@
 
   // ---- start ----------------------------------------------------------------------------------------------------
   document.addEventListener('keydown', onKey);
+  // Swipe left/right on a touch screen (a learner reading on a tablet).
+  let touchX = null;
+  document.addEventListener('touchstart', (e) => { touchX = e.touches.length === 1 ? e.touches[0].clientX : null; }, { passive: true });
+  document.addEventListener('touchend', (e) => {
+    if (touchX === null || document.body.classList.contains('show-overview')) return;
+    const dx = e.changedTouches[0].clientX - touchX;
+    touchX = null;
+    if (Math.abs(dx) > 50) { if (dx < 0) next(); else prev(); }
+  }, { passive: true });
   let pointerTimer = null;
   document.addEventListener('mousemove', () => {
     document.body.classList.add('pointer-active');
