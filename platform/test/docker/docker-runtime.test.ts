@@ -238,3 +238,54 @@ describe.skipIf(!docker.ok)(`docker runtime errors${skipReason}`, () => {
     }
   });
 });
+
+describe('docker runtime without an engine (always runs)', () => {
+  it('dockerAvailable and prepare say what is wrong and how to fix it', async () => {
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = 'unix:///tmp/tall-no-engine-here.sock';
+    try {
+      const answer = await dockerAvailable();
+      expect(answer.ok).toBe(false);
+      expect(answer.problem).toMatch(/no `docker` command|no Docker engine answers/);
+      expect(answer.fix).toMatch(/install-docker\.sh/);
+      expect(answer.fix).toMatch(/--runtime process/);
+      const runtime = new DockerRuntime({ projectName: 'tall-test-no-engine', composeFile: FIXTURE, stateDir: mkdtempSync(join(tmpdir(), 'tall-docker-')), interpolationEnv: {} });
+      const project = parseCompose(FIXTURE, { env: {} });
+      await expect(runtime.prepare(project, () => undefined)).rejects.toThrow(/install-docker\.sh.*--runtime process/s);
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
+  });
+});
+
+describe.skipIf(!docker.ok)(`docker runtime shutdown${skipReason}`, () => {
+  it('takes the project down by its labels when the compose file no longer parses', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tall-docker-broken-file-'));
+    const file = join(dir, 'compose.yaml');
+    writeFileSync(file, [
+      'services:',
+      '  plain:',
+      '    image: tall/node:20',
+      '    command: ["node", "-e", "require(\'http\').createServer((q, s) => s.end(\'plain\')).listen(3000)"]',
+      '    expose: ["3000"]',
+      '',
+    ].join('\n'));
+    const projectName = 'tall-test-docker-broken-file';
+    const runtime = new DockerRuntime({ projectName, composeFile: file, stateDir: join(dir, '.state'), interpolationEnv: {} });
+    try {
+      const project = parseCompose(file, { env: {} });
+      await runtime.prepare(project, () => undefined);
+      const handles = await runtime.start(project.services[0]!, 2);
+      expect((await request(handles[1]!.port)).body).toBe('plain');
+      writeFileSync(file, 'services:\n  plain: [this is: not: valid\n');
+      await runtime.shutdown();
+      const filter = `label=com.docker.compose.project=${projectName}`;
+      expect(dockerCli(['ps', '-aq', '--filter', filter]).trim()).toBe('');
+      expect(dockerCli(['network', 'ls', '-q', '--filter', filter]).trim()).toBe('');
+    } finally {
+      await runtime.shutdown().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -56,6 +56,8 @@ export class DockerRuntime extends EventEmitter implements Runtime {
   /** until the project's network exists, one `up` at a time: concurrent first `up`s create duplicate networks */
   private networkReady = false;
   private shuttingDown?: Promise<void>;
+  /** shutdown() was called: nothing starts any more */
+  private closed = false;
 
   constructor(private readonly options: DockerRuntimeOptions) {
     super();
@@ -218,20 +220,43 @@ export class DockerRuntime extends EventEmitter implements Runtime {
   }
 
   shutdown(): Promise<void> {
-    this.shuttingDown ??= (async () => {
-      this.events.stop();
-      for (const id of this.tracked.keys()) this.stopping.add(id);
-      try {
-        if (!existsSync(overridePath(this.options.stateDir))) this.writeOverride();
-        await this.compose.down(5);
-      } catch (failure) {
-        throw composeError(`docker compose down (project ${this.options.projectName}) failed`, failure);
-      } finally {
-        this.logs.stopAll();
-        this.tracked.clear();
-      }
-    })();
+    this.closed = true;
+    this.shuttingDown ??= this.tearDown().catch((error: unknown) => {
+      this.shuttingDown = undefined; // let a later call try again
+      throw error;
+    });
     return this.shuttingDown;
+  }
+
+  // --- internals ---------------------------------------------------------------------------------------------
+
+  private async tearDown(): Promise<void> {
+    this.events.stop();
+    for (const id of this.tracked.keys()) this.stopping.add(id);
+    try {
+      if (!existsSync(overridePath(this.options.stateDir))) this.writeOverride();
+      await this.compose.down(5);
+    } catch (failure) {
+      // Compose must read the file to take the project down; if the student broke it meanwhile, go by the labels.
+      const reason = composeError('docker compose down failed', failure, 3).message.split('\n').slice(-1)[0];
+      this.emit('log', 'runtime', `${reason}; removing project "${this.options.projectName}" by its labels instead`);
+      await this.removeByLabel();
+    } finally {
+      this.logs.stopAll();
+      this.tracked.clear();
+    }
+  }
+
+  /** What `down` does, without Compose: every container and network labelled with the project. */
+  private async removeByLabel(): Promise<void> {
+    const filter = `label=com.docker.compose.project=${this.options.projectName}`;
+    const containers = (await docker(['ps', '--all', '--quiet', '--no-trunc', '--filter', filter])).split('\n').filter(Boolean);
+    if (containers.length > 0) {
+      await docker(['stop', '-t', '5', ...containers], { timeoutMs: 60_000 }).catch(() => undefined);
+      await docker(['rm', '--force', '--volumes', ...containers]);
+    }
+    const networks = (await docker(['network', 'ls', '--quiet', '--filter', filter])).split('\n').filter(Boolean);
+    if (networks.length > 0) await docker(['network', 'rm', ...networks]);
   }
 
   // --- internals ---------------------------------------------------------------------------------------------
@@ -312,7 +337,7 @@ export class DockerRuntime extends EventEmitter implements Runtime {
   }
 
   private onDie(died: ContainerDied): void {
-    if (this.shuttingDown || this.stopping.has(died.id)) return;
+    if (this.closed || this.stopping.has(died.id)) return;
     if (this.starting.has(died.id)) {
       this.starting.set(died.id, died);
       return;
@@ -330,7 +355,7 @@ export class DockerRuntime extends EventEmitter implements Runtime {
   }
 
   private assertRunning(): void {
-    if (this.shuttingDown) throw new Error('the docker runtime is shutting down');
+    if (this.closed) throw new Error('the docker runtime is shutting down');
   }
 }
 
