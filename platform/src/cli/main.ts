@@ -9,6 +9,7 @@ import { registerLogs } from './verbs/logs.js';
 import { registerPs } from './verbs/ps.js';
 import { registerScale } from './verbs/scale.js';
 import { registerUp } from './verbs/up.js';
+import { registerLabVerbs } from './verbs/lab-verbs.js';
 import { registerSlidesCommand } from '../slides/command.js';
 
 const program = new Command('tall')
@@ -16,7 +17,7 @@ const program = new Command('tall')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerDoctor, registerUp, registerDown, registerPs, registerScale, registerKill, registerLogs, registerEvents, registerSlidesCommand]) register(program);
+for (const register of [registerDoctor, registerUp, registerDown, registerPs, registerScale, registerKill, registerLogs, registerEvents, registerSlidesCommand, registerLabVerbs]) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import type { RuntimeKind } from '../../runtimes/runtime.js';
+import { chooseRuntime, openWorkspace, pickLab } from '../../labs/cli-support.js';
+import { onInterrupt } from '../../labs/interrupt.js';
+import { nextLab } from '../../labs/manifest.js';
+import { recordRun } from '../../labs/progress.js';
+import { labHeading, printSummary, progressPrinter } from '../../labs/report.js';
+import { CheckSession, checkLab } from '../../labs/runner.js';
+import { printJson } from '../output.js';
+import { parseRuntime } from '../arguments.js';
+
+export function registerCheck(program: Command): void {
+  program
+    .command('check')
+    .description("run a lab's checks (default: the current lab) against a throwaway copy of your services/ on free ports")
+    .argument('[lab]', 'lab number, e.g. 01 (see "tall labs")')
+    .option('--runtime <kind>', 'process | docker (default: the runtime your platform runs on, else what "tall up" picks)', parseRuntime)
+    .option('-v, --verbose', 'also show what each passing check saw')
+    .option('--json', 'print the result as JSON (documented in README.md, "Labs")')
+    .action(async (ref: string | undefined, options: { runtime?: RuntimeKind; verbose?: boolean; json?: boolean }) => {
+      const workspace = openWorkspace();
+      const { paths, manifest } = workspace;
+      const lab = pickLab(workspace, ref, { needsChecks: true });
+      const runtime = await chooseRuntime(options.runtime, paths);
+      if (!options.json) console.log(labHeading(lab, runtime));
+      const session = new CheckSession({ paths, runtime, source: paths.services, manifest, onEvent: options.json ? undefined : progressPrinter(paths.workRoot, Boolean(options.verbose)) });
+      const release = onInterrupt(() => session.interrupt(), Boolean(options.json));
+      let result;
+      try {
+        result = await checkLab({ paths, runtime, source: paths.services, manifest }, lab, session);
+      } finally {
+        release();
+      }
+      recordRun(workspace.progress, manifest, lab, result);
+      workspace.save();
+      if (options.json) printJson({ schema: 'tall-check/1', ...result });
+      else printSummary(result, lab, nextLab(manifest, lab), paths.workRoot);
+      process.exitCode = result.interrupted ? 130 : result.ok ? 0 : 1;
+    });
+}

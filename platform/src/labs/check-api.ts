@@ -1,0 +1,200 @@
+/**
+ * The API for lab authors: a lab's checks.ts imports only this file.
+ *
+ *   import { defineChecks, fail } from '../../platform/src/labs/check-api.js';
+ *   export default defineChecks({
+ *     checks: [
+ *       {
+ *         name: 'health-endpoints',                     // kebab-case; points and time limit come from labs/manifest.yaml
+ *         title: 'every service answers GET /health',   // what the learner reads next to ✔ / ✘
+ *         hints: ['first hint', 'a more precise one'],  // revealed one at a time by `tall hint`
+ *         async run(ctx) {
+ *           const answer = await ctx.http.get('/catalog/health');
+ *           if (answer.status !== 200) fail(`GET /catalog/health answered ${answer.status}; expected 200`);
+ *         },
+ *       },
+ *     ],
+ *   });
+ *
+ * A check passes when run() resolves and fails when it throws: `fail(message)` for a verdict the learner reads
+ * ("expected …, saw …"), any other error is reported as a crash of the check. Each check runs against a throwaway copy of
+ * the learner's shop on free ports, never against their own running platform.
+ */
+import type { ServiceSpec } from '../compose/model.js';
+
+/** One service as the platform reads it from the compose file (interpolated, defaults filled in). */
+export type ComposeService = ServiceSpec;
+
+export type RuntimeKind = 'process' | 'docker';
+
+export interface Check {
+  /** kebab-case id, unique in the lab: the manifest gives it points and a time limit; progress and grading use it */
+  name: string;
+  /** one line, what the check proves, e.g. "every service answers GET /health" */
+  title: string;
+  /** progressive hints for `tall hint`: the first is gentle, the last nearly gives it away */
+  hints?: string[];
+  run(ctx: CheckContext): Promise<void | string>;
+}
+
+/** An extra environment a lab needs: started before the checks, beside the main throwaway platform. */
+export interface EnvironmentRequest {
+  /** a variant of the compose file (the copy's compose.yaml stays as the learner wrote it) */
+  compose?: (document: ComposeDocument) => void;
+  /** only these services (others are dropped, and dependencies on them too) */
+  only?: string[];
+  /** variables for ${VAR} interpolation, as if set in the shell */
+  variables?: Record<string, string>;
+}
+
+export interface LabChecks {
+  /** environments to start before the checks run, in parallel with the main one: checks get them with ctx.environment(name) */
+  environments?: Record<string, EnvironmentRequest>;
+  checks: Check[];
+}
+
+/** The compose file as a plain, editable object (anchors and `<<:` merges expanded, ${VAR} not yet interpolated). */
+export type ComposeDocument = {
+  name?: string;
+  services: Record<string, Record<string, unknown> & { environment?: Record<string, string | number | boolean | null> | string[] }>;
+  [key: string]: unknown;
+};
+
+export interface HttpAnswer {
+  method: string;
+  url: string;
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+  /** the body parsed as JSON, or undefined when it is not JSON */
+  json: unknown;
+  /** the router's x-instance header: which instance answered, e.g. "catalog/2" */
+  instance?: string;
+  ms: number;
+}
+
+export interface RequestOptions {
+  headers?: Record<string, string>;
+  /** JSON body (sets content-type) */
+  body?: unknown;
+  /** default 5 s; never longer than what is left of the check's time */
+  timeoutMs?: number;
+}
+
+/**
+ * HTTP to one environment's router. A path ("/catalog/health") is relative to the router; a full URL is used as is.
+ * A request that gets no answer at all (refused, reset, timed out) throws a failure that says so.
+ */
+export interface Http {
+  readonly baseUrl: string;
+  get(path: string, options?: RequestOptions): Promise<HttpAnswer>;
+  post(path: string, body?: unknown, options?: RequestOptions): Promise<HttpAnswer>;
+  request(method: string, path: string, options?: RequestOptions): Promise<HttpAnswer>;
+}
+
+export interface TallRun {
+  args: string[];
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface InstanceInfo {
+  id: string;
+  service: string;
+  index: number;
+  state: string;
+  ready: boolean;
+  restarts: number;
+  address: string;
+  pid?: number;
+  containerId?: string;
+  startedAt: string;
+  lastExit?: { code: number | null; signal: string | null; at: string };
+}
+
+export interface ServiceInfo {
+  name: string;
+  route: string | false;
+  balance: string;
+  desired: number;
+  ready: number;
+}
+
+export interface StartFailure {
+  service?: string;
+  instance?: string;
+  reason: string;
+  logTail: string[];
+}
+
+/** One running environment of the throwaway copy: the main one ("default") or one a lab asked for. */
+export interface EnvironmentHandle {
+  name: string;
+  /** false when `tall up` failed: see `failure` (a lab may expect that, e.g. a service refusing to start without config) */
+  started: boolean;
+  failure?: StartFailure;
+  routerUrl: string;
+  http: Http;
+  /** runs `tall <args> --env <name>` against this environment */
+  tall(args: string[]): Promise<TallRun>;
+  /** runs `tall <args> --env <name> --json` and parses the output; a non-zero exit is a failure naming the command */
+  tallJson<T = unknown>(args: string[]): Promise<T>;
+  /** `tall ps --json`: the instances, optionally of one service */
+  instances(service?: string): Promise<InstanceInfo[]>;
+  services(): Promise<ServiceInfo[]>;
+  /** the environment's services as the platform reads them from its compose file (interpolated) */
+  compose(): ComposeService[];
+  /** sends a signal to one instance (a process, or a container under docker), like `kill -TERM <pid>` / `docker kill -s TERM` */
+  signal(instance: InstanceInfo, signal: NodeJS.Signals): Promise<void>;
+  /** the last log lines of one instance or service ("payment/1", "payment") */
+  logs(source: string, lines?: number): Promise<string[]>;
+}
+
+export interface CheckContext extends EnvironmentHandle {
+  runtime: RuntimeKind;
+  /** the copy of the learner's services/ being checked (read only) */
+  servicesDir: string;
+  /** aborted when the check runs out of time */
+  abortSignal: AbortSignal;
+  /** compose.yaml as written, uninterpolated (to see which ${VARIABLES} it uses) */
+  composeDocument(): ComposeDocument;
+  /** a file of the checked services/ copy, or undefined when it does not exist */
+  readFile(relativePath: string): string | undefined;
+  /** an environment declared in the lab's `environments` (started before the checks) */
+  environment(name: string): EnvironmentHandle;
+  /** a line kept with the result (shown by `tall check --verbose` and in --json) */
+  note(line: string): void;
+  sleep(ms: number): Promise<void>;
+  /** polls `probe` until it returns something other than undefined/false; fails naming `what` when time runs out */
+  waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs?: number): Promise<T>;
+}
+
+/** A verdict for the learner: what was expected and what was seen. */
+export class CheckFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CheckFailed';
+  }
+}
+
+export function fail(message: string): never {
+  throw new CheckFailed(message);
+}
+
+export function defineChecks(definition: LabChecks | Check[]): LabChecks {
+  const lab = Array.isArray(definition) ? { checks: definition } : definition;
+  const names = new Set<string>();
+  for (const check of lab.checks) {
+    if (names.has(check.name)) throw new Error(`two checks are named "${check.name}"`);
+    names.add(check.name);
+  }
+  return lab;
+}
+
+/** Short JSON for messages: `{"service":"catalog"}`, cut at `max` characters. */
+export function brief(value: unknown, max = 160): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  if (text === undefined) return String(value);
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}

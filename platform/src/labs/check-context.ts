@@ -1,0 +1,201 @@
+/**
+ * What a check gets to work with (the CheckContext of check-api.ts), bound to one throwaway environment and to the
+ * check's own time limit: every request, `tall` run and wait gives up when the check's AbortSignal fires.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parseCompose } from '../compose/parse-compose.js';
+import { resolveEnvironment } from '../environments/environment.js';
+import {
+  CheckFailed,
+  brief,
+  type CheckContext,
+  type ComposeDocument,
+  type ComposeService,
+  type EnvironmentHandle,
+  type Http,
+  type HttpAnswer,
+  type InstanceInfo,
+  type RequestOptions,
+  type RuntimeKind,
+  type ServiceInfo,
+  type TallRun,
+} from './check-api.js';
+import { readComposeDocument, runTall, type Slot, type StartedEnvironment } from './throwaway.js';
+
+const execFileAsync = promisify(execFile);
+/** The verbs that act on one environment (and take --env). */
+const ENV_VERBS = new Set(['up', 'down', 'ps', 'scale', 'kill', 'logs', 'events']);
+
+/** Where the check is, for the message when it runs out of time: "GET /catalog/health", "tall scale catalog 3". */
+export interface Activity {
+  current: string;
+}
+
+export interface Binding {
+  slot: Slot;
+  runtime: RuntimeKind;
+  abortSignal: AbortSignal;
+  activity: Activity;
+}
+
+export function environmentHandle(env: StartedEnvironment, binding: Binding): EnvironmentHandle {
+  const { slot, runtime } = binding;
+  const tall = async (args: string[]): Promise<TallRun> => {
+    binding.activity.current = `tall ${args.join(' ')}`;
+    const withEnv = args.includes('--env') || !ENV_VERBS.has(args[0] ?? '') ? args : [...args, '--env', env.name];
+    return runTall(slot, withEnv, { runtime, abortSignal: binding.abortSignal, variables: env.variables });
+  };
+  const tallJson = async <T>(args: string[]): Promise<T> => {
+    const run = await tall([...args, '--json']);
+    if (binding.abortSignal.aborted) throw new CheckFailed(`ran out of time during "tall ${args.join(' ')}"`);
+    if (run.code !== 0) throw new CheckFailed(`"tall ${args.join(' ')}" failed (exit ${run.code}): ${(run.stderr || run.stdout).trim().split('\n').slice(0, 6).join(' / ')}`);
+    try {
+      return JSON.parse(run.stdout) as T;
+    } catch {
+      throw new CheckFailed(`"tall ${args.join(' ')} --json" printed something that is not JSON: ${brief(run.stdout)}`);
+    }
+  };
+  const ps = () => tallJson<{ services: ServiceInfo[]; instances: InstanceInfo[] }>(['ps']);
+  return {
+    name: env.name,
+    started: env.started,
+    failure: env.failure,
+    routerUrl: env.routerUrl,
+    http: httpClient(env.routerUrl, binding),
+    tall,
+    tallJson,
+    async instances(service?: string) {
+      const { instances } = await ps();
+      return service ? instances.filter((instance) => instance.service === service) : instances;
+    },
+    async services() {
+      return (await ps()).services;
+    },
+    compose(): ComposeService[] {
+      const resolved = resolveEnvironment(env.name, slot.root, env.composeFile);
+      return parseCompose(env.composeFile, { env: { ...env.variables, ...resolved.variables, ROUTER_URL: env.routerUrl } }).services;
+    },
+    async signal(instance: InstanceInfo, signal: NodeJS.Signals) {
+      binding.activity.current = `sending ${signal} to ${instance.id}`;
+      if (runtime === 'docker') {
+        if (!instance.containerId) throw new CheckFailed(`${instance.id} has no container id in "tall ps --json"`);
+        await execFileAsync('docker', ['kill', '--signal', signal, instance.containerId]);
+      } else {
+        if (!instance.pid) throw new CheckFailed(`${instance.id} has no pid in "tall ps --json"`);
+        process.kill(instance.pid, signal);
+      }
+    },
+    async logs(source: string, lines = 20) {
+      const run = await tall(['logs', source, '--json', '-n', String(lines)]);
+      return run.stdout.split('\n').filter(Boolean).map((line) => {
+        try {
+          return String((JSON.parse(line) as { line: string }).line);
+        } catch {
+          return line;
+        }
+      });
+    },
+  };
+}
+
+export function checkContext(main: EnvironmentHandle, extras: Map<string, EnvironmentHandle>, binding: Binding, notes: string[]): CheckContext {
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve, reject) => {
+      if (binding.abortSignal.aborted) return reject(new CheckFailed('ran out of time'));
+      const timer = setTimeout(() => {
+        binding.abortSignal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(new CheckFailed('ran out of time'));
+      };
+      binding.abortSignal.addEventListener('abort', onAbort, { once: true });
+    });
+  return {
+    ...main,
+    runtime: binding.runtime,
+    servicesDir: binding.slot.services,
+    abortSignal: binding.abortSignal,
+    composeDocument: (): ComposeDocument => readComposeDocument(join(binding.slot.services, 'compose.yaml')),
+    readFile(relativePath: string) {
+      const file = join(binding.slot.services, relativePath);
+      return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+    },
+    environment(name: string) {
+      const found = extras.get(name);
+      if (!found) throw new Error(`the lab did not declare an environment "${name}" (declared: ${[...extras.keys()].join(', ') || 'none'})`);
+      return found;
+    },
+    note: (line: string) => void notes.push(line),
+    sleep,
+    async waitFor(what, probe, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: unknown;
+      binding.activity.current = `waiting for ${what}`;
+      while (Date.now() < deadline) {
+        try {
+          const value = await probe();
+          if (value !== undefined && value !== false) return value as never;
+        } catch (error) {
+          if (binding.abortSignal.aborted) throw error;
+          last = error;
+        }
+        await sleep(150);
+      }
+      throw new CheckFailed(`gave up waiting for ${what} after ${(timeoutMs / 1000).toFixed(0)} s${last ? ` (last: ${(last as Error).message})` : ''}`);
+    },
+  };
+}
+
+function httpClient(baseUrl: string, binding: Binding): Http {
+  const request = async (method: string, path: string, options: RequestOptions = {}): Promise<HttpAnswer> => {
+    const url = /^https?:\/\//.test(path) ? path : `${baseUrl}${path.startsWith('/') ? '' : '/'}${path}`;
+    const shown = `${method} ${path}`;
+    binding.activity.current = shown;
+    const timeoutMs = options.timeoutMs ?? 5000;
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const started = Date.now();
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, { method, headers, body, signal: AbortSignal.any([binding.abortSignal, AbortSignal.timeout(timeoutMs)]) });
+      text = await response.text();
+    } catch (error) {
+      if (binding.abortSignal.aborted) throw new CheckFailed(`ran out of time during ${shown}`);
+      throw new CheckFailed(`${shown} got no answer: ${describeNetworkError(error, timeoutMs)}`);
+    }
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    const headerMap: Record<string, string> = {};
+    response.headers.forEach((value, key) => (headerMap[key] = value));
+    return { method, url, status: response.status, headers: headerMap, text, json, instance: headerMap['x-instance'], ms: Date.now() - started };
+  };
+  return {
+    baseUrl,
+    request,
+    get: (path, options) => request('GET', path, options),
+    post: (path, body, options) => request('POST', path, { ...options, body }),
+  };
+}
+
+function describeNetworkError(error: unknown, timeoutMs: number): string {
+  const err = error as Error & { cause?: { code?: string; message?: string } };
+  if (err.name === 'TimeoutError') return `no answer within ${(timeoutMs / 1000).toFixed(1)} s`;
+  const code = err.cause?.code;
+  if (code === 'ECONNREFUSED') return 'connection refused (is the platform still running?)';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'the connection was dropped before an answer came';
+  return err.cause?.message ?? err.message;
+}

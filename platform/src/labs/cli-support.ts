@@ -1,0 +1,62 @@
+/** What the lab verbs share: the manifest and progress of this kit, the lab a verb is about, the runtime to check on. */
+import { color } from '../cli/output.js';
+import { CliError } from '../cli/output.js';
+import { isAlive, readState } from '../control-plane/state-file.js';
+import { resolveEnvironment } from '../environments/environment.js';
+import { defaultRuntime } from '../runtimes/create-runtime.js';
+import type { RuntimeKind } from '../runtimes/runtime.js';
+import { labPaths, type LabPaths } from './lab-paths.js';
+import { describeLabs, findLab, loadManifest, ManifestError, type Lab, type Manifest } from './manifest.js';
+import { currentLab, loadProgress, saveProgress, type Progress } from './progress.js';
+
+export interface LabWorkspace {
+  paths: LabPaths;
+  manifest: Manifest;
+  progress: Progress;
+  save(): void;
+}
+
+export function openWorkspace(options: { quiet?: boolean } = {}): LabWorkspace {
+  let paths: LabPaths;
+  let manifest: Manifest;
+  try {
+    paths = labPaths();
+    manifest = loadManifest(paths);
+  } catch (error) {
+    if (error instanceof ManifestError) throw new CliError(error.message, 'fix labs/manifest.yaml (see the comment at its top)');
+    throw new CliError((error as Error).message);
+  }
+  const loaded = loadProgress(paths.progressFile);
+  if (loaded.warning && !options.quiet) console.error(color.yellow(`warning: ${loaded.warning}`));
+  return { paths, manifest, progress: loaded.progress, save: () => saveProgress(paths.progressFile, loaded.progress) };
+}
+
+/** The lab named on the command line, or the current one. A lab that does not exist → the list, as a usage error. */
+export function pickLab(workspace: LabWorkspace, ref: string | undefined, options: { needsChecks?: boolean; needsSolution?: boolean } = {}): Lab {
+  const lab = ref === undefined ? currentLab(workspace.progress, workspace.manifest) : findLab(workspace.manifest, ref);
+  if (!lab) throw new CliError(`no lab "${ref}". The labs:\n${describeLabs(workspace.manifest)}`, 'name one by its number, e.g. "npx tall check 01"', 2);
+  if (options.needsChecks && !lab.available) {
+    throw new CliError(`lab ${lab.id} (${lab.slug}) is not written yet: it has no checks.`, `the labs you can do:\n${describeLabs(workspace.manifest)}`, 2);
+  }
+  return lab;
+}
+
+/** --runtime, else TALL_RUNTIME, else the runtime of the learner's running platform, else what `tall up` would pick. */
+export async function chooseRuntime(requested: RuntimeKind | undefined, paths: LabPaths): Promise<RuntimeKind> {
+  const runtime = requested ?? (process.env.TALL_RUNTIME as RuntimeKind | undefined) ?? runningRuntime(paths) ?? (await defaultRuntime());
+  if (runtime === 'docker') {
+    const { dockerAvailable } = await import('../runtimes/docker/docker-runtime.js');
+    const docker = await dockerAvailable();
+    if (!docker.ok) throw new CliError(`--runtime docker: ${docker.problem}`, `${docker.fix ?? 'start Docker'}, or check on the process runtime: --runtime process`);
+  }
+  return runtime;
+}
+
+function runningRuntime(paths: LabPaths): RuntimeKind | undefined {
+  try {
+    const state = readState(resolveEnvironment('default', paths.workRoot).stateDir);
+    return state && isAlive(state.pid) ? state.runtime : undefined;
+  } catch {
+    return undefined;
+  }
+}

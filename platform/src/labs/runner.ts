@@ -1,0 +1,278 @@
+/**
+ * Runs a lab's checks against a throwaway platform: one check at a time, each with its own time limit. A check that
+ * runs out of time, crashes, or finds the platform gone is a failure with a reason — never a pass, never a hang.
+ */
+import { pathToFileURL } from 'node:url';
+import { CheckFailed, type Check, type EnvironmentHandle, type LabChecks, type RuntimeKind, type StartFailure } from './check-api.js';
+import { checkContext, environmentHandle, type Activity } from './check-context.js';
+import type { Lab, Manifest } from './manifest.js';
+import type { LabPaths } from './lab-paths.js';
+import { acquireSlot, environmentAlive, prepareCopy, startEnvironment, stopEnvironment, type Slot, type StartedEnvironment } from './throwaway.js';
+
+export type CheckStatus = 'passed' | 'failed' | 'skipped';
+
+export interface CheckResult {
+  name: string;
+  title: string;
+  status: CheckStatus;
+  points: number;
+  maxPoints: number;
+  durationMs: number;
+  timeoutMs: number;
+  /** why it failed or was skipped (for the learner), or what it saw when it passed */
+  message?: string;
+  notes: string[];
+  /** how many hints `tall hint` has for it */
+  hints: number;
+}
+
+export interface EnvironmentResult {
+  name: string;
+  started: boolean;
+  routerUrl?: string;
+  startMs: number;
+  failure?: StartFailure;
+}
+
+export interface LabResult {
+  lab: { id: string; slug: string; title: string };
+  runtime: RuntimeKind;
+  ok: boolean;
+  startedAt: string;
+  /** from the start of the run until the last check finished (the throwaway platform is torn down after) */
+  durationMs: number;
+  platform: EnvironmentResult;
+  environments: EnvironmentResult[];
+  checks: CheckResult[];
+  points: { earned: number; possible: number };
+  summary: { passed: number; failed: number; skipped: number };
+  /** where the checked copy and its platform state are (kept until the next run, for `tall logs`) */
+  workspace: string;
+  /** set when the run was interrupted (Ctrl-C) */
+  interrupted?: boolean;
+}
+
+export type RunEvent =
+  | { type: 'copying'; from: string; to: string }
+  | { type: 'starting'; environments: string[] }
+  | { type: 'started'; environment: EnvironmentResult }
+  | { type: 'check-started'; check: { name: string; title: string } }
+  | { type: 'check-finished'; result: CheckResult }
+  | { type: 'stopping' };
+
+export interface SessionOptions {
+  paths: LabPaths;
+  runtime: RuntimeKind;
+  /** the services/ folder to check (the learner's, or a solution's in the self-test) */
+  source: string;
+  manifest: Manifest;
+  onEvent?: (event: RunEvent) => void;
+}
+
+/** Loads a lab's checks.ts and matches it with the manifest. */
+export async function loadChecks(lab: Lab): Promise<LabChecks> {
+  const module = (await import(pathToFileURL(lab.checksFile).href)) as { default?: LabChecks };
+  const definition = module.default;
+  if (!definition || !Array.isArray(definition.checks)) throw new Error(`${lab.checksFile} must "export default defineChecks({...})"`);
+  const defined = new Set(definition.checks.map((check) => check.name));
+  const unknown = Object.keys(lab.checks).filter((name) => !defined.has(name));
+  if (unknown.length) throw new Error(`labs/manifest.yaml gives points to checks that ${lab.id}-${lab.slug}/checks.ts does not define: ${unknown.join(', ')}`);
+  return definition;
+}
+
+/**
+ * One throwaway copy of the shop and the environments started from it. `tall check` runs one lab in a session; the
+ * self-test runs a solution's lab and every earlier lab in one session, so the main platform starts once.
+ */
+export class CheckSession {
+  private slot?: Slot;
+  private main?: StartedEnvironment;
+  private readonly running = new Set<string>();
+  private readonly abort = new AbortController();
+  private closing?: Promise<void>;
+
+  constructor(private readonly options: SessionOptions) {}
+
+  get interrupted(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  get workspace(): string | undefined {
+    return this.slot?.root;
+  }
+
+  /** Ctrl-C: stop the check in progress; `close()` still tears everything down. */
+  interrupt(): void {
+    this.abort.abort();
+  }
+
+  private factor(): number {
+    return this.options.runtime === 'docker' ? this.options.manifest.dockerFactor : 1;
+  }
+
+  async runLab(lab: Lab): Promise<LabResult> {
+    const begun = Date.now();
+    const startedAt = new Date().toISOString();
+    const definition = await loadChecks(lab);
+    const settings = (check: Check) => lab.checks[check.name] ?? lab.defaultCheck;
+    const startTimeout = lab.startTimeoutMs * this.factor();
+    const emit = this.options.onEvent ?? (() => undefined);
+
+    if (!this.slot) {
+      this.slot = await acquireSlot(this.options.paths.checksDir, this.options.runtime);
+      emit({ type: 'copying', from: this.options.source, to: this.slot.services });
+      prepareCopy(this.slot, this.options.source);
+    }
+    const slot = this.slot;
+    const wanted = Object.entries(definition.environments ?? {});
+    emit({ type: 'starting', environments: [...(this.main ? [] : ['default']), ...wanted.map(([name]) => name)] });
+    const start = (name: string, request: Parameters<typeof startEnvironment>[2]) => {
+      this.running.add(name);
+      return startEnvironment(slot, name, request, { runtime: this.options.runtime, timeoutMs: startTimeout, abortSignal: this.abort.signal }).then((env) => {
+        emit({ type: 'started', environment: summary(env) });
+        return env;
+      });
+    };
+    const [main, ...extras] = await Promise.all([
+      this.main ? Promise.resolve(this.main) : start('default', {}),
+      ...wanted.map(([name, request]) => start(name, request)),
+    ]);
+    this.main = main!;
+
+    const result: LabResult = {
+      lab: { id: lab.id, slug: lab.slug, title: lab.title },
+      runtime: this.options.runtime,
+      ok: false,
+      startedAt,
+      durationMs: 0,
+      platform: summary(main!),
+      environments: extras.map(summary),
+      checks: [],
+      points: { earned: 0, possible: definition.checks.reduce((sum, check) => sum + settings(check).points, 0) },
+      summary: { passed: 0, failed: 0, skipped: 0 },
+      workspace: slot.root,
+    };
+
+    const skipAll = (why: string) => {
+      for (const check of definition.checks.slice(result.checks.length)) {
+        result.checks.push({ name: check.name, title: check.title, status: 'skipped', points: 0, maxPoints: settings(check).points, durationMs: 0, timeoutMs: settings(check).timeoutMs * this.factor(), message: why, notes: [], hints: check.hints?.length ?? 0 });
+      }
+    };
+
+    if (!main!.started) {
+      skipAll('not run: the shop did not start (see above)');
+    } else {
+      const binding = (abortSignal: AbortSignal, activity: Activity) => ({ slot, runtime: this.options.runtime, abortSignal, activity });
+      for (const check of definition.checks) {
+        if (this.interrupted) {
+          result.interrupted = true;
+          skipAll('not run: interrupted');
+          break;
+        }
+        if (!environmentAlive(slot, 'default')) {
+          skipAll('not run: the platform stopped during an earlier check (see "tall logs platform" in the workspace)');
+          break;
+        }
+        emit({ type: 'check-started', check: { name: check.name, title: check.title } });
+        const timeoutMs = settings(check).timeoutMs * this.factor();
+        const checkResult = await this.runOne(check, timeoutMs, settings(check).points, (abortSignal, activity, notes) => {
+          const bound = binding(abortSignal, activity);
+          const extrasByName = new Map<string, EnvironmentHandle>(extras.map((env) => [env.name, environmentHandle(env, bound)]));
+          return checkContext(environmentHandle(main!, bound), extrasByName, bound, notes);
+        });
+        if (checkResult.status === 'failed' && !environmentAlive(slot, 'default')) {
+          checkResult.message = `${checkResult.message ?? ''}\nthe platform itself stopped during this check`.trim();
+        }
+        result.checks.push(checkResult);
+        emit({ type: 'check-finished', result: checkResult });
+      }
+    }
+    for (const check of result.checks) {
+      result.summary[check.status] += 1;
+      result.points.earned += check.points;
+    }
+    result.ok = result.checks.length > 0 && result.checks.every((check) => check.status === 'passed');
+    result.durationMs = Date.now() - begun;
+    // The lab's own environments go now, so the next lab of a session can reuse their names.
+    await Promise.all(extras.map((env) => this.stop(env.name)));
+    return result;
+  }
+
+  private async runOne(
+    check: Check,
+    timeoutMs: number,
+    points: number,
+    makeContext: (abortSignal: AbortSignal, activity: Activity, notes: string[]) => ReturnType<typeof checkContext>,
+  ): Promise<CheckResult> {
+    const controller = new AbortController();
+    const onInterrupt = () => controller.abort();
+    this.abort.signal.addEventListener('abort', onInterrupt, { once: true });
+    const activity: Activity = { current: 'starting' };
+    const notes: string[] = [];
+    const started = Date.now();
+    const outcome = await new Promise<{ ok: boolean; message?: string }>((resolve) => {
+      const timer = setTimeout(() => {
+        controller.abort();
+        resolve({ ok: false, message: `no verdict within ${seconds(timeoutMs)} (it was busy with: ${activity.current}). A service that does not answer, or answers very slowly, looks like this.` });
+      }, timeoutMs);
+      Promise.resolve()
+        .then(() => check.run(makeContext(controller.signal, activity, notes)))
+        .then(
+          (detail) => resolve({ ok: true, message: typeof detail === 'string' ? detail : undefined }),
+          (error: unknown) => {
+            if (this.interrupted) return resolve({ ok: false, message: 'interrupted' });
+            const failed = error instanceof CheckFailed || (error as Error)?.name === 'CheckFailed';
+            resolve({ ok: false, message: failed ? (error as Error).message : `the check itself crashed: ${(error as Error)?.stack?.split('\n').slice(0, 3).join(' ') ?? String(error)}` });
+          },
+        )
+        .finally(() => clearTimeout(timer));
+    });
+    controller.abort();
+    this.abort.signal.removeEventListener('abort', onInterrupt);
+    return {
+      name: check.name,
+      title: check.title,
+      status: outcome.ok ? 'passed' : this.interrupted ? 'skipped' : 'failed',
+      points: outcome.ok ? points : 0,
+      maxPoints: points,
+      durationMs: Date.now() - started,
+      timeoutMs,
+      message: outcome.message,
+      notes,
+      hints: check.hints?.length ?? 0,
+    };
+  }
+
+  private async stop(name: string): Promise<void> {
+    if (!this.slot || !this.running.has(name)) return;
+    this.running.delete(name);
+    await stopEnvironment(this.slot, name, this.options.runtime);
+  }
+
+  /** Tears every environment down and frees the slot. Safe to call twice, and after an interrupt. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.options.onEvent?.({ type: 'stopping' });
+      await Promise.all([...this.running].map((name) => this.stop(name)));
+      this.slot?.release();
+    })();
+    return this.closing;
+  }
+}
+
+function summary(env: StartedEnvironment): EnvironmentResult {
+  return { name: env.name, started: env.started, routerUrl: env.started ? env.routerUrl : undefined, startMs: env.startMs, failure: env.failure };
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+}
+
+/** `tall check NN`: a session for one lab, always torn down. */
+export async function checkLab(options: SessionOptions, lab: Lab, session = new CheckSession(options)): Promise<LabResult> {
+  try {
+    return await session.runLab(lab);
+  } finally {
+    await session.close();
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * The throwaway platform a check runs against: a copy of the learner's services/ in .tall/checks/slot-<n>/, started with
+ * the real `tall` CLI (TALL_ROOT = the copy, TALL_STATE_DIR = the slot's own state folder, --port = a free port).
+ * It never touches the learner's platform (port 8080, .tall/default): different root, state folder, ports, and Docker
+ * project name. A slot is reused by the next run (so Docker reuses its images) and cleaned up first if a previous run
+ * was killed before it could tear down.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { isAlive, readState } from '../control-plane/state-file.js';
+import { freePort } from '../util/ports.js';
+import type { ComposeDocument, EnvironmentRequest, RuntimeKind, StartFailure, TallRun } from './check-api.js';
+import { KIT_ROOT, TALL_BIN } from './lab-paths.js';
+import { copyTree } from './tree.js';
+
+export interface Slot {
+  root: string;
+  services: string;
+  stateDir: string;
+  release(): void;
+}
+
+/** Takes the first slot no living process holds; cleans up what a killed run left in it. */
+export async function acquireSlot(checksDir: string, runtime: RuntimeKind): Promise<Slot> {
+  mkdirSync(checksDir, { recursive: true });
+  for (let n = 1; n < 50; n++) {
+    const root = join(checksDir, `slot-${n}`);
+    const lock = join(root, 'lock.json');
+    mkdirSync(root, { recursive: true });
+    try {
+      writeFileSync(lock, JSON.stringify({ pid: process.pid, at: new Date().toISOString() }), { flag: 'wx' });
+    } catch {
+      const holder = readJson<{ pid?: number }>(lock);
+      if (holder?.pid && holder.pid !== process.pid && isAlive(holder.pid)) continue;
+      writeFileSync(lock, JSON.stringify({ pid: process.pid, at: new Date().toISOString() }));
+    }
+    const slot: Slot = {
+      root,
+      services: join(root, 'services'),
+      stateDir: join(root, 'state'),
+      release: () => rmSync(lock, { force: true }),
+    };
+    await stopLeftovers(slot, runtime);
+    return slot;
+  }
+  throw new Error(`no free check slot in ${checksDir}: are 50 checks running? Remove the folder if not`);
+}
+
+/** Environments a killed run left running in this slot. */
+async function stopLeftovers(slot: Slot, runtime: RuntimeKind): Promise<void> {
+  if (!existsSync(slot.stateDir)) return;
+  const envs = readdirSync(slot.stateDir).filter((name) => existsSync(join(slot.stateDir, name, 'state.json')));
+  await Promise.all(envs.map((env) => runTall(slot, ['down', '--env', env, '--json'], { runtime, timeoutMs: 90_000 })));
+}
+
+/** Puts a fresh copy of `source` (the learner's services/) into the slot, with the kit's node_modules reachable from it. */
+export function prepareCopy(slot: Slot, source: string): void {
+  rmSync(slot.services, { recursive: true, force: true });
+  rmSync(slot.stateDir, { recursive: true, force: true });
+  copyTree(source, slot.services);
+  mkdirSync(slot.stateDir, { recursive: true });
+  // Services resolve express, tsx, … by walking up from their folder: link the kit's packages into the slot.
+  linkIfMissing(join(KIT_ROOT, 'node_modules'), join(slot.root, 'node_modules'));
+  for (const entry of readdirSync(source, { withFileTypes: true })) {
+    const own = join(source, entry.name, 'node_modules');
+    if (entry.isDirectory() && existsSync(own)) linkIfMissing(own, join(slot.services, entry.name, 'node_modules'));
+  }
+}
+
+function linkIfMissing(target: string, link: string): void {
+  if (!existsSync(target)) return;
+  rmSync(link, { recursive: true, force: true });
+  symlinkSync(target, link, process.platform === 'win32' ? 'junction' : 'dir');
+}
+
+export interface RunOptions {
+  runtime: RuntimeKind;
+  /** variables for the child's environment (interpolation of ${VAR} in the compose file) */
+  variables?: Record<string, string>;
+  timeoutMs?: number;
+  abortSignal?: AbortSignal;
+}
+
+/** Runs the real `tall` CLI against the slot's copy. Never rejects: a failure is a non-zero code with stderr. */
+export function runTall(slot: Slot, args: string[], options: RunOptions): Promise<TallRun> {
+  return new Promise((resolve) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...(options.variables ?? {}) };
+    for (const name of ['TALL_ENV', 'TALL_PORT', 'TALL_ROOT', 'TALL_STATE_DIR']) delete env[name];
+    Object.assign(env, { NO_COLOR: '1', TALL_ROOT: slot.root, TALL_STATE_DIR: slot.stateDir, TALL_RUNTIME: options.runtime });
+    const child = spawn(process.execPath, [TALL_BIN, ...args], { cwd: slot.root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    let why = '';
+    const stop = (reason: string) => {
+      why = reason;
+      child.kill('SIGTERM');
+    };
+    const timer = options.timeoutMs ? setTimeout(() => stop(`timed out after ${Math.round(options.timeoutMs! / 1000)} s`), options.timeoutMs) : undefined;
+    const onAbort = () => stop('stopped: the check ran out of time');
+    options.abortSignal?.addEventListener('abort', onAbort, { once: true });
+    child.on('error', (error) => (stderr += `\n${error.message}`));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      options.abortSignal?.removeEventListener('abort', onAbort);
+      resolve({ args, code: code ?? 1, stdout, stderr: why ? `${stderr}\n${why}`.trim() : stderr });
+    });
+  });
+}
+
+export interface StartedEnvironment {
+  name: string;
+  started: boolean;
+  routerUrl: string;
+  port: number;
+  failure?: StartFailure;
+  startMs: number;
+  /** the compose file it was started from, absolute */
+  composeFile: string;
+  /** variables it was started with */
+  variables: Record<string, string>;
+}
+
+/**
+ * `tall up --env <name>` in the slot, on a free port. A variant of the compose file (request.compose / request.only) is
+ * written beside the copy's compose.yaml so relative build contexts and env files still resolve.
+ */
+export async function startEnvironment(slot: Slot, name: string, request: EnvironmentRequest, options: RunOptions & { timeoutMs: number }): Promise<StartedEnvironment> {
+  let composeFile = join(slot.services, 'compose.yaml');
+  if (request.compose || request.only) {
+    const document = readComposeDocument(composeFile);
+    if (request.only) keepOnly(document, request.only);
+    request.compose?.(document);
+    composeFile = join(slot.services, `compose.check-${name}.yaml`);
+    writeFileSync(composeFile, stringify(document, { aliasDuplicateObjects: false }));
+  }
+  const port = await freePort();
+  const started = Date.now();
+  const args = ['up', '--env', name, '--port', String(port), '--timeout', String(Math.ceil(options.timeoutMs / 1000)), '--json'];
+  if (composeFile !== join(slot.services, 'compose.yaml')) args.push('--file', composeFile);
+  const run = await runTall(slot, args, { ...options, variables: request.variables, timeoutMs: options.timeoutMs + 30_000 });
+  const base = { name, port, routerUrl: `http://127.0.0.1:${port}`, startMs: Date.now() - started, composeFile, variables: request.variables ?? {} };
+  const output = parseJson<{ ok?: boolean; routerUrl?: string; failure?: StartFailure }>(run.stdout);
+  if (run.code === 0 && output?.ok) return { ...base, started: true, routerUrl: output.routerUrl ?? base.routerUrl };
+  const failure: StartFailure = output?.failure
+    ? { ...output.failure, logTail: output.failure.logTail ?? [] }
+    : { reason: cleanError(run.stderr) || `tall up exited with code ${run.code}`, logTail: [] };
+  return { ...base, started: false, failure };
+}
+
+export async function stopEnvironment(slot: Slot, name: string, runtime: RuntimeKind): Promise<void> {
+  await runTall(slot, ['down', '--env', name, '--json'], { runtime, timeoutMs: 120_000 });
+}
+
+/** The compose file as a plain object: anchors and merges expanded, ${VAR} left as written. */
+export function readComposeDocument(file: string): ComposeDocument {
+  const document = parse(readFileSync(file, 'utf8'), { merge: true, maxAliasCount: 1000 }) as ComposeDocument | null;
+  if (!document || typeof document !== 'object' || !document.services) throw new Error(`${file} has no "services:"`);
+  // Merge keys expanded; drop the x- anchors' holders at the top so the variant stays small and valid.
+  return document;
+}
+
+function keepOnly(document: ComposeDocument, keep: string[]): void {
+  for (const name of Object.keys(document.services)) if (!keep.includes(name)) delete document.services[name];
+  for (const service of Object.values(document.services)) {
+    const dependsOn = service.depends_on;
+    if (Array.isArray(dependsOn)) service.depends_on = dependsOn.filter((name) => keep.includes(String(name)));
+    else if (dependsOn && typeof dependsOn === 'object') {
+      for (const name of Object.keys(dependsOn)) if (!keep.includes(name)) delete (dependsOn as Record<string, unknown>)[name];
+    }
+  }
+}
+
+/** Is the control plane of this environment still alive? (A crash of the platform itself must fail the checks.) */
+export function environmentAlive(slot: Slot, name: string): boolean {
+  const state = readState(join(slot.stateDir, name));
+  return Boolean(state && isAlive(state.pid));
+}
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseJson<T>(text: string): T | undefined {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** "error: could not start: …\nfix: …" → the message without the CLI's prefixes. */
+export function cleanError(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((line) => !/^\(run with --help/.test(line))
+    .map((line) => line.replace(/^error: /, ''))
+    .join('\n')
+    .trim();
+}
