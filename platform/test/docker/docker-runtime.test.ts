@@ -152,6 +152,11 @@ describe.skipIf(!docker.ok)(`docker runtime on a real engine${skipReason}`, () =
     expect(again.containerId).toBe(handles[1]!.containerId);
     expect((await request(again.port)).status).toBe(200);
     handles[1] = again;
+    // the log follower picks up the new run only: one "listening" line per run, none repeated
+    const listening = () => logs.filter((l) => l.source === 'hello/2' && /hello listening on 3000/.test(l.line)).length;
+    await waitFor('the restarted instance to log', () => listening() === 2);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(listening()).toBe(2);
   });
 
   it('starting more does not bring back a crashed instance (that is the platform\'s call)', async () => {
@@ -283,6 +288,32 @@ describe.skipIf(!docker.ok)(`docker runtime shutdown${skipReason}`, () => {
       const filter = `label=com.docker.compose.project=${projectName}`;
       expect(dockerCli(['ps', '-aq', '--filter', filter]).trim()).toBe('');
       expect(dockerCli(['network', 'ls', '-q', '--filter', filter]).trim()).toBe('');
+    } finally {
+      await runtime.shutdown().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(!docker.ok)(`docker runtime start failures${skipReason}`, () => {
+  it('a container that dies at once is reported as an exit after start() returned, with its last words in the logs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tall-docker-nostart-'));
+    const file = join(dir, 'compose.yaml');
+    writeFileSync(file, 'services:\n  nostart:\n    image: tall/node:20\n    command: ["no-such-program"]\n    expose: ["3000"]\n');
+    const projectName = 'tall-test-docker-nostart';
+    const runtime = new DockerRuntime({ projectName, composeFile: file, stateDir: join(dir, '.state'), interpolationEnv: {} });
+    const order: string[] = [];
+    const logs: string[] = [];
+    runtime.on('exit', (handle: InstanceHandle, info: { code: number | null }) => order.push(`exit ${handle.service}/${handle.index} ${info.code}`));
+    runtime.on('log', (source: string, line: string) => logs.push(`${source} ${line}`));
+    try {
+      const project = parseCompose(file, { env: {} });
+      await runtime.prepare(project, () => undefined);
+      const [handle] = await runtime.start(project.services[0]!, 1);
+      order.push(`started ${handle!.service}/${handle!.index}`);
+      await waitFor('the exit event', () => order.length >= 2);
+      expect(order).toEqual(['started nostart/1', 'exit nostart/1 127']);
+      await waitFor('the reason in the logs', () => logs.find((line) => line.startsWith('nostart/1 ') && /no-such-program/.test(line)));
     } finally {
       await runtime.shutdown().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });

@@ -3,19 +3,19 @@ import { forEachLine } from '../process/line-splitter.js';
 import { spawnDocker } from './docker-cli.js';
 
 /**
- * Follows each container's output with `docker logs -f --since <when it started>`, and tags every line with the
- * instance it came from ('catalog/2'). A follower ends by itself when its container stops; after a restart a new one
- * picks up from the new start time, so no line is reported twice.
+ * Follows each container's output with `docker logs -f`, and tags every line with the instance it came from
+ * ('catalog/2'). A follower ends by itself when its container stops; after a restart a new one picks up from when the
+ * previous run finished (`--since`), so no line is reported twice.
  */
 export class ContainerLogs {
   private readonly followers = new Map<string, ChildProcess>();
 
   constructor(private readonly onLine: (source: string, line: string) => void) {}
 
-  follow(containerId: string, source: string, startedAt: string): void {
+  follow(containerId: string, source: string, since?: string): void {
     this.unfollow(containerId);
     const args = ['logs', '--follow'];
-    if (startedAt && !startedAt.startsWith('0001-')) args.push('--since', startedAt);
+    if (since && !since.startsWith('0001-')) args.push('--since', since);
     const child = spawnDocker([...args, containerId]);
     this.followers.set(containerId, child);
     forEachLine(child.stdout, (line) => this.onLine(source, line));

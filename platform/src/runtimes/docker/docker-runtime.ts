@@ -130,7 +130,12 @@ export class DockerRuntime extends EventEmitter implements Runtime {
       // One `docker start` per container, side by side (the CLI starts a list one after the other).
       const starts = await Promise.allSettled(created.map((id) => docker(['start', id])));
       const failed = starts.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-      if (failed) throw new Error(`service "${service.name}": docker start failed: ${(failed.reason as Error).message}`);
+      if (failed) {
+        // Leave nothing half-made behind: created-but-unstarted containers would count in the next `--scale`.
+        for (const id of created) this.stopping.add(id);
+        await this.serviceLock.run(service.name, () => docker(['rm', '--force', '--volumes', ...created]).catch(() => undefined));
+        throw new Error(`service "${service.name}": its container would not start: ${(failed.reason as Error).message}`);
+      }
       const infos = await inspectContainers(created);
       const handles = infos.map((info) => this.track(service, info)).sort((a, b) => a.index - b.index);
       return handles;
@@ -144,6 +149,9 @@ export class DockerRuntime extends EventEmitter implements Runtime {
     const id = this.containerId(handle);
     this.starting.set(id, undefined);
     try {
+      // Logs of this run are the lines after the previous run ended (not after StartedAt: a process that fails at
+      // once can log before Docker records its start).
+      const [previous] = await inspectContainers([id]).catch(() => []);
       try {
         await docker(['start', id]);
       } catch (error) {
@@ -151,7 +159,7 @@ export class DockerRuntime extends EventEmitter implements Runtime {
         throw error;
       }
       const [info] = await inspectContainers([id]);
-      return this.track(service, info!);
+      return this.track(service, info!, previous?.State.FinishedAt);
     } finally {
       this.releaseStarting([id]);
     }
@@ -313,8 +321,8 @@ export class DockerRuntime extends EventEmitter implements Runtime {
     return created;
   }
 
-  /** Turns an inspected container into a handle, remembers it and follows its logs. */
-  private track(service: ServiceSpec, info: ContainerInfo): InstanceHandle {
+  /** Turns an inspected container into a handle, remembers it and follows its logs (from `logsSince`, else all). */
+  private track(service: ServiceSpec, info: ContainerInfo, logsSince?: string): InstanceHandle {
     const labels = info.Config.Labels ?? {};
     const index = Number(labels['com.docker.compose.container-number'] ?? 0);
     const handle: InstanceHandle = {
@@ -325,7 +333,8 @@ export class DockerRuntime extends EventEmitter implements Runtime {
       containerId: info.Id,
     };
     this.tracked.set(info.Id, { handle, service });
-    if (info.State.Running) this.logs.follow(info.Id, `${service.name}/${index}`, info.State.StartedAt);
+    // Also for a container that already died: its last words are often why.
+    this.logs.follow(info.Id, `${service.name}/${index}`, logsSince);
     return handle;
   }
 
