@@ -45,6 +45,11 @@ export interface EnvironmentRequest {
   only?: string[];
   /** variables for ${VAR} interpolation, as if set in the shell */
   variables?: Record<string, string>;
+  /**
+   * whose configuration file (services/environments/<config>.env) to start with, e.g. "default" for a second
+   * deployment of the default environment's configuration. Without it, the environment's own file is used, if any.
+   */
+  config?: string;
 }
 
 export interface LabChecks {
@@ -192,9 +197,35 @@ export function defineChecks(definition: LabChecks | Check[]): LabChecks {
   return lab;
 }
 
-/** Short JSON for messages: `{"service":"catalog"}`, cut at `max` characters. */
+/** Short text for messages: JSON on one line, whitespace collapsed, cut at `max` characters. */
 export function brief(value: unknown, max = 160): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  if (text === undefined) return String(value);
+  const raw = typeof value === 'string' ? value : JSON.stringify(value);
+  if (raw === undefined) return String(value);
+  const text = raw.replace(/\s+/g, ' ').trim();
   return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** "404 (Cannot GET /health)", "502 {"error":"…"}": an answer as a learner wants to read it in a message. */
+export function describeAnswer(answer: HttpAnswer, max = 100): string {
+  const page = /<pre>([^<]*)<\/pre>/.exec(answer.text)?.[1];
+  if (page) return `${answer.status} (${page.trim()})`;
+  if (/^\s*</.test(answer.text)) return `${answer.status} (an HTML page)`;
+  return answer.text ? `${answer.status} ${brief(answer.text, max)}` : String(answer.status);
+}
+
+/**
+ * Runs `check` for each item and fails with every problem found, grouping the same problem for several items:
+ * "catalog, payment: GET /<service>/health answered 404 (Cannot GET /health); expected 200".
+ * In a problem, write the item's name as it is; it is replaced by <service> (or `placeholder`) when grouped.
+ */
+export async function forEach(items: string[], check: (item: string) => Promise<string | undefined>, placeholder = '<service>'): Promise<void> {
+  const groups = new Map<string, string[]>();
+  for (const item of items) {
+    const problem = await check(item);
+    if (!problem) continue;
+    const template = problem.split(item).join(placeholder);
+    groups.set(template, [...(groups.get(template) ?? []), item]);
+  }
+  if (groups.size === 0) return;
+  fail([...groups].map(([template, names]) => (names.length === 1 ? template.split(placeholder).join(names[0]!) : `${names.join(', ')}: ${template}`)).join('\n'));
 }

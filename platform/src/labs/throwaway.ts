@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseEnv } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { isAlive, readState } from '../control-plane/state-file.js';
 import { freePort } from '../util/ports.js';
@@ -137,12 +138,13 @@ export async function startEnvironment(slot: Slot, name: string, request: Enviro
     composeFile = join(slot.services, `compose.check-${name}.yaml`);
     writeFileSync(composeFile, stringify(document, { aliasDuplicateObjects: false }));
   }
+  const variables = { ...configVariables(slot, request.config), ...(request.variables ?? {}) };
   const port = await freePort();
   const started = Date.now();
   const args = ['up', '--env', name, '--port', String(port), '--timeout', String(Math.ceil(options.timeoutMs / 1000)), '--json'];
   if (composeFile !== join(slot.services, 'compose.yaml')) args.push('--file', composeFile);
-  const run = await runTall(slot, args, { ...options, variables: request.variables, timeoutMs: options.timeoutMs + 30_000 });
-  const base = { name, port, routerUrl: `http://127.0.0.1:${port}`, startMs: Date.now() - started, composeFile, variables: request.variables ?? {} };
+  const run = await runTall(slot, args, { ...options, variables, timeoutMs: options.timeoutMs + 30_000 });
+  const base = { name, port, routerUrl: `http://127.0.0.1:${port}`, startMs: Date.now() - started, composeFile, variables };
   const output = parseJson<{ ok?: boolean; routerUrl?: string; failure?: StartFailure }>(run.stdout);
   if (run.code === 0 && output?.ok) return { ...base, started: true, routerUrl: output.routerUrl ?? base.routerUrl };
   const failure: StartFailure = output?.failure
@@ -153,6 +155,13 @@ export async function startEnvironment(slot: Slot, name: string, request: Enviro
 
 export async function stopEnvironment(slot: Slot, name: string, runtime: RuntimeKind): Promise<void> {
   await runTall(slot, ['down', '--env', name, '--json'], { runtime, timeoutMs: 120_000 });
+}
+
+/** The variables of services/environments/<config>.env in the copy ({} when there is no such file). */
+function configVariables(slot: Slot, config: string | undefined): Record<string, string> {
+  if (!config) return {};
+  const file = join(slot.services, 'environments', `${config}.env`);
+  return existsSync(file) ? (parseEnv(readFileSync(file, 'utf8')) as Record<string, string>) : {};
 }
 
 /** The compose file as a plain object: anchors and merges expanded, ${VAR} left as written. */

@@ -5,8 +5,8 @@ import { onInterrupt } from '../../labs/interrupt.js';
 import { nextLab } from '../../labs/manifest.js';
 import { recordRun } from '../../labs/progress.js';
 import { labHeading, printSummary, progressPrinter } from '../../labs/report.js';
-import { CheckSession, checkLab } from '../../labs/runner.js';
-import { printJson } from '../output.js';
+import { CheckSession } from '../../labs/runner.js';
+import { color, printJson } from '../output.js';
 import { parseRuntime } from '../arguments.js';
 
 export function registerCheck(program: Command): void {
@@ -27,14 +27,18 @@ export function registerCheck(program: Command): void {
       const release = onInterrupt(() => session.interrupt(), Boolean(options.json));
       let result;
       try {
-        result = await checkLab({ paths, runtime, source: paths.services, manifest }, lab, session);
+        result = await session.runLab(lab);
+        recordRun(workspace.progress, manifest, lab, result);
+        workspace.save();
+        if (options.json) printJson({ schema: 'tall-check/1', ...result });
+        else printSummary(result, lab, nextLab(manifest, lab), paths.workRoot);
       } finally {
+        // The verdict is out; taking the throwaway platform down takes another second or two.
+        if (!options.json) process.stdout.write(color.dim('  stopping the throwaway platform…'));
+        await session.close();
+        if (!options.json) process.stdout.write(color.dim(' done\n'));
         release();
       }
-      recordRun(workspace.progress, manifest, lab, result);
-      workspace.save();
-      if (options.json) printJson({ schema: 'tall-check/1', ...result });
-      else printSummary(result, lab, nextLab(manifest, lab), paths.workRoot);
       process.exitCode = result.interrupted ? 130 : result.ok ? 0 : 1;
     });
 }

@@ -4,7 +4,7 @@ import { chooseRuntime, openWorkspace } from '../../labs/cli-support.js';
 import { nextLab } from '../../labs/manifest.js';
 import { currentLab, recordRun } from '../../labs/progress.js';
 import { labHeading, printSummary, progressPrinter } from '../../labs/report.js';
-import { CheckSession, checkLab } from '../../labs/runner.js';
+import { CheckSession } from '../../labs/runner.js';
 import { startTriggers, watchingLikelyBroken } from '../../labs/watch.js';
 import { color } from '../output.js';
 import { parseRuntime } from '../arguments.js';
@@ -49,7 +49,7 @@ export function registerWatch(program: Command): void {
         console.log(labHeading(lab, runtime));
         session = new CheckSession({ paths, runtime, source: paths.services, manifest, onEvent: progressPrinter(paths.workRoot, Boolean(options.verbose)) });
         try {
-          const result = await checkLab({ paths, runtime, source: paths.services, manifest }, lab, session);
+          const result = await session.runLab(lab);
           recordRun(workspace.progress, manifest, lab, result);
           workspace.save();
           printSummary(result, lab, nextLab(manifest, lab), paths.workRoot);
@@ -59,6 +59,7 @@ export function registerWatch(program: Command): void {
         } catch (error) {
           console.error(color.red(`error: ${(error as Error).message}`));
         } finally {
+          await session.close();
           session = undefined;
         }
         if (quitting) return finish();
