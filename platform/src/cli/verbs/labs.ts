@@ -29,8 +29,8 @@ export function registerLabs(program: Command): void {
         rows.push([
           lab.id === current.id ? color.bold('→') : '',
           lab.available ? marks[status] : color.dim('·'),
-          `${lab.id} ${lab.available ? cut(lab.title) : color.dim(`${cut(lab.title)} (not written yet)`)}`,
-          lab.available ? status : '',
+          lab.available ? `${lab.id} ${cut(lab.title)}` : color.dim(`${lab.id} ${cut(lab.title)}`),
+          lab.available ? status : color.dim('not written yet'),
           last ? `${last.earned}/${last.possible}` : '',
         ]);
       }
