@@ -32,9 +32,9 @@ export function openWorkspace(options: { quiet?: boolean } = {}): LabWorkspace {
 }
 
 /** The lab named on the command line, or the current one. A lab that does not exist → the list, as a usage error. */
-export function pickLab(workspace: LabWorkspace, ref: string | undefined, options: { needsChecks?: boolean; needsSolution?: boolean } = {}): Lab {
+export function pickLab(workspace: LabWorkspace, ref: string | undefined, options: { verb?: string; needsChecks?: boolean } = {}): Lab {
   const lab = ref === undefined ? currentLab(workspace.progress, workspace.manifest) : findLab(workspace.manifest, ref);
-  if (!lab) throw new CliError(`no lab "${ref}". The labs:\n${describeLabs(workspace.manifest)}`, 'name one by its number, e.g. "npx tall check 01"', 2);
+  if (!lab) throw new CliError(`no lab "${ref}". The labs:\n${describeLabs(workspace.manifest)}`, `name one by its number, e.g. "npx tall ${options.verb ?? 'check'} 01"`, 2);
   if (options.needsChecks && !lab.available) {
     throw new CliError(`lab ${lab.id} (${lab.slug}) is not written yet: it has no checks.`, `the labs you can do:\n${describeLabs(workspace.manifest)}`, 2);
   }

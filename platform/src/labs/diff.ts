@@ -54,7 +54,7 @@ export function unifiedDiff(before: string, after: string, context = 3): string[
   let j = 0;
   while (i < a.length || j < b.length) {
     if (i < a.length && j < b.length && a[i] === b[j]) ops.push({ kind: ' ', text: a[i]!, a: i++, b: j++ });
-    else if (j < b.length && (i === a.length || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) ops.push({ kind: '+', text: b[j]!, a: i, b: j++ });
+    else if (j < b.length && (i === a.length || lcs[i]![j + 1]! > lcs[i + 1]![j]!)) ops.push({ kind: '+', text: b[j]!, a: i, b: j++ });
     else ops.push({ kind: '-', text: a[i]!, a: i++, b: j });
   }
   const out: string[] = [];

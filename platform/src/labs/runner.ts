@@ -3,7 +3,7 @@
  * runs out of time, crashes, or finds the platform gone is a failure with a reason — never a pass, never a hang.
  */
 import { pathToFileURL } from 'node:url';
-import { CheckFailed, type Check, type EnvironmentHandle, type LabChecks, type RuntimeKind, type StartFailure } from './check-api.js';
+import { CheckFailed, type Check, type CheckContext, type EnvironmentHandle, type LabChecks, type RuntimeKind, type StartFailure } from './check-api.js';
 import { checkContext, environmentHandle, type Activity } from './check-context.js';
 import type { Lab, Manifest } from './manifest.js';
 import type { LabPaths } from './lab-paths.js';
@@ -175,7 +175,7 @@ export class CheckSession {
         }
         emit({ type: 'check-started', check: { name: check.name, title: check.title } });
         const timeoutMs = settings(check).timeoutMs * this.factor();
-        const checkResult = await this.runOne(check, timeoutMs, settings(check).points, (abortSignal, activity, notes) => {
+        const checkResult = await runCheck(check, { timeoutMs, points: settings(check).points, interrupt: this.abort.signal }, (abortSignal, activity, notes) => {
           const bound = binding(abortSignal, activity);
           const extrasByName = new Map<string, EnvironmentHandle>(extras.map((env) => [env.name, environmentHandle(env, bound)]));
           return checkContext(environmentHandle(main!, bound), extrasByName, bound, notes);
@@ -198,51 +198,6 @@ export class CheckSession {
     return result;
   }
 
-  private async runOne(
-    check: Check,
-    timeoutMs: number,
-    points: number,
-    makeContext: (abortSignal: AbortSignal, activity: Activity, notes: string[]) => ReturnType<typeof checkContext>,
-  ): Promise<CheckResult> {
-    const controller = new AbortController();
-    const onInterrupt = () => controller.abort();
-    this.abort.signal.addEventListener('abort', onInterrupt, { once: true });
-    const activity: Activity = { current: 'starting' };
-    const notes: string[] = [];
-    const started = Date.now();
-    const outcome = await new Promise<{ ok: boolean; message?: string }>((resolve) => {
-      const timer = setTimeout(() => {
-        controller.abort();
-        resolve({ ok: false, message: `no verdict within ${seconds(timeoutMs)} (it was busy with: ${activity.current}). A service that does not answer, or answers very slowly, looks like this.` });
-      }, timeoutMs);
-      Promise.resolve()
-        .then(() => check.run(makeContext(controller.signal, activity, notes)))
-        .then(
-          (detail) => resolve({ ok: true, message: typeof detail === 'string' ? detail : undefined }),
-          (error: unknown) => {
-            if (this.interrupted) return resolve({ ok: false, message: 'interrupted' });
-            const failed = error instanceof CheckFailed || (error as Error)?.name === 'CheckFailed';
-            resolve({ ok: false, message: failed ? (error as Error).message : `the check itself crashed: ${(error as Error)?.stack?.split('\n').slice(0, 3).join(' ') ?? String(error)}` });
-          },
-        )
-        .finally(() => clearTimeout(timer));
-    });
-    controller.abort();
-    this.abort.signal.removeEventListener('abort', onInterrupt);
-    return {
-      name: check.name,
-      title: check.title,
-      status: outcome.ok ? 'passed' : this.interrupted ? 'skipped' : 'failed',
-      points: outcome.ok ? points : 0,
-      maxPoints: points,
-      durationMs: Date.now() - started,
-      timeoutMs,
-      message: outcome.message,
-      notes,
-      hints: check.hints?.length ?? 0,
-    };
-  }
-
   private async stop(name: string): Promise<void> {
     if (!this.slot || !this.running.has(name)) return;
     this.running.delete(name);
@@ -258,6 +213,56 @@ export class CheckSession {
     })();
     return this.closing;
   }
+}
+
+/**
+ * Runs one check within its time limit. It passes if run() resolves; it fails — with a reason the learner can act on —
+ * if run() throws, or if no verdict comes in time (the context's AbortSignal then stops its requests and waits).
+ * It never waits longer than timeoutMs for a check that ignores the signal.
+ */
+export async function runCheck(
+  check: Check,
+  limits: { timeoutMs: number; points: number; interrupt?: AbortSignal },
+  makeContext: (abortSignal: AbortSignal, activity: Activity, notes: string[]) => CheckContext,
+): Promise<CheckResult> {
+  const controller = new AbortController();
+  const interrupted = () => limits.interrupt?.aborted === true;
+  const onInterrupt = () => controller.abort();
+  limits.interrupt?.addEventListener('abort', onInterrupt, { once: true });
+  const activity: Activity = { current: 'starting' };
+  const notes: string[] = [];
+  const started = Date.now();
+  const outcome = await new Promise<{ ok: boolean; message?: string }>((resolve) => {
+    const timer = setTimeout(() => {
+      controller.abort();
+      resolve({ ok: false, message: `no verdict within ${seconds(limits.timeoutMs)} (it was busy with: ${activity.current}). A service that does not answer, or answers very slowly, looks like this.` });
+    }, limits.timeoutMs);
+    Promise.resolve()
+      .then(() => check.run(makeContext(controller.signal, activity, notes)))
+      .then(
+        (detail) => resolve({ ok: true, message: typeof detail === 'string' ? detail : undefined }),
+        (error: unknown) => {
+          if (interrupted()) return resolve({ ok: false, message: 'interrupted' });
+          const failed = error instanceof CheckFailed || (error as Error)?.name === 'CheckFailed';
+          resolve({ ok: false, message: failed ? (error as Error).message : `the check itself crashed: ${(error as Error)?.stack?.split('\n').slice(0, 3).join(' ') ?? String(error)}` });
+        },
+      )
+      .finally(() => clearTimeout(timer));
+  });
+  controller.abort();
+  limits.interrupt?.removeEventListener('abort', onInterrupt);
+  return {
+    name: check.name,
+    title: check.title,
+    status: outcome.ok ? 'passed' : interrupted() ? 'skipped' : 'failed',
+    points: outcome.ok ? limits.points : 0,
+    maxPoints: limits.points,
+    durationMs: Date.now() - started,
+    timeoutMs: limits.timeoutMs,
+    message: outcome.message,
+    notes,
+    hints: check.hints?.length ?? 0,
+  };
 }
 
 function summary(env: StartedEnvironment): EnvironmentResult {

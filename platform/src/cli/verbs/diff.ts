@@ -13,7 +13,7 @@ export function registerDiff(program: Command): void {
     .option('--json', 'print as JSON')
     .action((ref: string | undefined, options: { stat?: boolean; json?: boolean }) => {
       const workspace = openWorkspace();
-      const lab = pickLab(workspace, ref);
+      const lab = pickLab(workspace, ref, { verb: 'diff' });
       if (!existsSync(lab.solutionDir)) throw new CliError(`lab ${lab.id} has no solution yet`, 'see "npx tall labs"', 2);
       const diffs = diffTrees(workspace.paths.services, lab.solutionDir);
       if (options.json) return printJson({ lab: lab.id, same: diffs.length === 0, files: diffs });

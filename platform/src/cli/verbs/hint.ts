@@ -12,7 +12,7 @@ export function registerHint(program: Command): void {
     .option('--json', 'print as JSON')
     .action(async (ref: string | undefined, options: { json?: boolean }) => {
       const workspace = openWorkspace();
-      const lab = pickLab(workspace, ref, { needsChecks: true });
+      const lab = pickLab(workspace, ref, { verb: 'hint', needsChecks: true });
       const entry = labProgress(workspace.progress, lab);
       const { checks } = await loadChecks(lab);
       const say = (text: string, extra: Record<string, unknown> = {}) => (options.json ? printJson({ lab: lab.id, message: text, ...extra }) : console.log(text));

@@ -39,7 +39,7 @@ export function registerReset(program: Command): void {
         if (options.json) return printJson({ action: 'restore', restored: snapshot.id, snapshot: result.snapshot.id, written: result.written, removed: result.removed, needsInstall: result.needsInstall });
         return printReplaced(result, paths.workRoot, `services/ restored from snapshot ${snapshot.id}`);
       }
-      const lab = pickLab(workspace, ref);
+      const lab = pickLab(workspace, ref, { verb: 'reset' });
       const result = await run(startingStateDir(workspace.manifest, lab), `the starting state of lab ${lab.id}`, `before-reset-${lab.id}`, `npx tall reset ${lab.id}`);
       workspace.progress.current = lab.id;
       workspace.save();

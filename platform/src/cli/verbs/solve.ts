@@ -14,7 +14,7 @@ export function registerSolve(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (ref: string, options: { force?: boolean; json?: boolean }) => {
       const workspace = openWorkspace();
-      const lab = pickLab(workspace, ref);
+      const lab = pickLab(workspace, ref, { verb: 'solve' });
       let result: ReplaceResult;
       try {
         result = await replaceServices(workspace.paths, lab.solutionDir, `the solution of lab ${lab.id}`, { force: Boolean(options.force), reason: `before-solve-${lab.id}`, command: `npx tall solve ${lab.id}` });
