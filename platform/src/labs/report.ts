@@ -6,6 +6,12 @@ import type { CheckResult, EnvironmentResult, LabResult, RunEvent } from './runn
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
+/** A path as the learner should type it: relative to where they are when that is shorter, else absolute. */
+export function shownPath(path: string): string {
+  const fromHere = relative(process.cwd(), path);
+  return fromHere && !fromHere.startsWith('..') ? fromHere : path;
+}
+
 export function labHeading(lab: Lab, runtime: string): string {
   return color.bold(`Lab ${lab.id} · ${lab.title}`) + color.dim(`  (${runtime} runtime)`);
 }
@@ -15,7 +21,7 @@ export function progressPrinter(root: string, verbose: boolean): (event: RunEven
   return (event) => {
     switch (event.type) {
       case 'copying':
-        console.log(color.dim(`  copying your services/ to ${relative(root, event.to) || event.to} (a throwaway copy: your own platform is not touched)`));
+        console.log(color.dim(`  copying your services/ to ${shownPath(event.to)} (a throwaway copy: your own platform is not touched)`));
         break;
       case 'starting':
         if (event.environments.length) console.log(color.dim(`  starting a throwaway platform${event.environments.length > 1 ? `: ${event.environments.join(', ')}` : ''} on free ports…`));
@@ -86,7 +92,7 @@ export function printSummary(result: LabResult, lab: Lab, next: Lab | undefined,
   if (result.ok) {
     console.log(color.green(`✔ lab ${lab.id} done! ${line}`));
     if (next) {
-      const readme = relative(root, next.readme);
+      const readme = shownPath(next.readme);
       console.log(`next: lab ${next.id} · ${next.title}\n      read ${readme}${next.available ? ', then run "npx tall check" (or "npx tall watch")' : ' (not written yet)'}`);
     } else {
       console.log('that was the last lab. Well done.');
@@ -101,5 +107,5 @@ export function printSummary(result: LabResult, lab: Lab, next: Lab | undefined,
   } else if (first) {
     console.log(`next: fix "${first.title}" first. "npx tall hint" gives a hint for it; "npx tall check" runs the checks again.`);
   }
-  console.log(color.dim(`      the checked copy and its logs stay in ${relative(root, result.workspace)} until the next check`));
+  console.log(color.dim(`      the checked copy and its logs stay in ${shownPath(result.workspace)} until the next check`));
 }

@@ -129,7 +129,7 @@ export class CheckSession {
     const start = (name: string, request: Parameters<typeof startEnvironment>[2]) => {
       this.running.add(name);
       return startEnvironment(slot, name, request, { runtime: this.options.runtime, timeoutMs: startTimeout, abortSignal: this.abort.signal }).then((env) => {
-        emit({ type: 'started', environment: summary(env) });
+        if (!this.interrupted) emit({ type: 'started', environment: summary(env) });
         return env;
       });
     };
@@ -159,7 +159,10 @@ export class CheckSession {
       }
     };
 
-    if (!main!.started) {
+    if (this.interrupted) {
+      result.interrupted = true;
+      skipAll('not run: interrupted');
+    } else if (!main!.started) {
       skipAll('not run: the shop did not start (see above)');
     } else {
       const binding = (abortSignal: AbortSignal, activity: Activity) => ({ slot, runtime: this.options.runtime, abortSignal, activity });

@@ -22,6 +22,8 @@ interface Row {
   lab: string;
   runtime: RuntimeKind;
   starter: string;
+  /** for the table: "fails 2/4" */
+  starterShort: string;
   starterOk: boolean;
   solution: string;
   solutionOk: boolean;
@@ -91,8 +93,9 @@ async function testLab(manifest: Manifest, lab: Lab, runtime: RuntimeKind): Prom
     lab: lab.id,
     runtime,
     starter: starterText,
+    starterShort: !starter!.platform.started ? 'shop did not start' : failed.length > 0 ? `fails ${failed.length}/${starter!.checks.length}` : `PASSES ${starter!.checks.length}/${starter!.checks.length}`,
     starterOk,
-    solution: solutionOk ? `passes ${passed}/${total} (${range})` : `FAILS ${total - passed}/${total} (${range})`,
+    solution: solutionOk ? `passes ${passed}/${total} (${range})` : `fails ${total - passed}/${total} (${range})`,
     solutionOk,
     seconds: Math.round((Date.now() - started) / 1000),
     details,
@@ -141,10 +144,20 @@ async function main(): Promise<number> {
   }
 
   const mark = (good: boolean, text: string) => (good ? color.green(`✔ ${text}`) : color.red(`✘ ${text}`));
-  const lines = [['LAB', 'RUNTIME', 'STARTER (must fail)', 'SOLUTION (must pass, with earlier labs)', 'TIME'].map(color.bold)];
-  for (const row of rows) lines.push([row.lab, row.runtime, mark(row.starterOk, row.starter), mark(row.solutionOk, row.solution), `${row.seconds} s`]);
-  for (const [runtime, reason] of Object.entries(skipped)) for (const lab of labs) lines.push([lab.id, runtime, color.yellow(`skipped: ${reason}`), '', '']);
+  const header = ['LAB'];
+  for (const runtime of runtimes) header.push(`${runtime.toUpperCase()}: STARTER (must fail)`, 'SOLUTION (must pass, + earlier labs)', 'TIME');
+  const lines = [header.map(color.bold)];
+  for (const lab of labs) {
+    const line = [lab.id];
+    for (const runtime of runtimes) {
+      const row = rows.find((candidate) => candidate.lab === lab.id && candidate.runtime === runtime);
+      if (!row) line.push(color.yellow(`skipped: ${skipped[runtime] ?? 'not run'}`), '', '');
+      else line.push(mark(row.starterOk, row.starterShort), mark(row.solutionOk, row.solution), `${row.seconds} s`);
+    }
+    lines.push(line);
+  }
   console.log(`\n${table(lines)}`);
+  for (const row of rows) console.log(color.dim(`  ${row.runtime} lab ${row.lab} starter: ${row.starter}`));
   for (const row of rows) for (const detail of row.details) console.log(color.red(`  ${row.runtime} ${detail}`));
   const totalSeconds = rows.reduce((sum, row) => sum + row.seconds, 0);
   console.log(ok ? color.green(`\nlabs self-test passed (${totalSeconds} s)`) : color.red(`\nlabs self-test FAILED (${totalSeconds} s)`));
