@@ -16,17 +16,25 @@ function unset(document: ComposeDocument, service: string, names: string[]): voi
   }
 }
 
-/** The start of an environment whose service is missing configuration: it must refuse, naming what is missing. */
-function refusedToStart(env: EnvironmentHandle, service: string, variables: string[], consequence: string): string | undefined {
+/**
+ * The start of an environment whose service is missing configuration: it must refuse, naming what is missing.
+ * Returns a problem, or undefined when it behaved.
+ */
+async function refusedToStart(env: EnvironmentHandle, service: string, variables: string[], consequence: string, note: (line: string) => void): Promise<string | undefined> {
   if (env.started) {
     return `${service} started without ${variables.join(', ')} in its environment, so it must have a value built into its code. ${consequence} Expected: it refuses to start and says which variable is missing.`;
   }
-  const said = `${env.failure?.reason ?? ''}\n${env.failure?.logTail.join('\n') ?? ''}`;
-  const named = variables.filter((name) => said.includes(name));
-  if (named.length === 0) {
-    return `without ${variables.join(', ')}, ${service} did not start — good — but its output does not say which setting is missing. It said: ${brief(said, 300)}`;
+  // What it said: the start failure's log lines, else everything the environment logged for that service.
+  let said = `${env.failure?.reason ?? ''}\n${env.failure?.logTail.join('\n') ?? ''}`;
+  if (!variables.some((name) => said.includes(name))) said += `\n${(await env.logs(service, 40)).join('\n')}`;
+  if (variables.some((name) => said.includes(name))) return undefined;
+  const output = said.split('\n').filter((line) => line.trim() && !line.startsWith(env.failure?.reason ?? '\u0000'));
+  if (output.length === 0) {
+    // The platform caught none of the service's output (a container that exits at once can beat its log follower).
+    note(`${service} refused to start; the platform captured none of its output, so the message could not be read`);
+    return undefined;
   }
-  return undefined;
+  return `without ${variables.join(', ')}, ${service} did not start — good — but its output does not say which setting is missing. It said: ${brief(said, 300)}`;
 }
 
 async function paymentKeyOf(env: EnvironmentHandle): Promise<string | undefined> {
@@ -156,8 +164,8 @@ export default defineChecks({
       ],
       async run(ctx) {
         const problems = [
-          refusedToStart(ctx.environment('no-catalog-url'), 'web', ['CATALOG_URL'], 'In staging that address would be the default environment\'s: staging\'s storefront would show another environment\'s data.'),
-          refusedToStart(ctx.environment('no-addresses'), 'orders', ADDRESSES, 'Orders placed in staging could charge payments in another environment.'),
+          await refusedToStart(ctx.environment('no-catalog-url'), 'web', ['CATALOG_URL'], 'In staging that address would be the default environment\'s: staging\'s storefront would show another environment\'s data.', ctx.note),
+          await refusedToStart(ctx.environment('no-addresses'), 'orders', ADDRESSES, 'Orders placed in staging could charge payments in another environment.', ctx.note),
         ].filter(Boolean);
         if (problems.length) fail(problems.join('\n'));
       },
@@ -170,7 +178,7 @@ export default defineChecks({
         'Read the key from process.env.PAYMENT_API_KEY; if it is missing, log "PAYMENT_API_KEY is not set" and exit(1). Never write a default key.',
       ],
       async run(ctx) {
-        const problem = refusedToStart(ctx.environment('no-payment-key'), 'payment', ['PAYMENT_API_KEY'], 'A key in the code is a secret in the repository, the same in every environment.');
+        const problem = await refusedToStart(ctx.environment('no-payment-key'), 'payment', ['PAYMENT_API_KEY'], 'A key in the code is a secret in the repository, the same in every environment.', ctx.note);
         if (problem) fail(problem);
       },
     },
