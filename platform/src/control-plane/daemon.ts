@@ -63,7 +63,7 @@ async function main(options: DaemonOptions): Promise<void> {
     const project = parseCompose(env.composeFile, { env: setup.interpolation });
     state.warnings = project.warnings;
     const router = new RouterThread(
-      { hosts: ['127.0.0.1', ...setup.extraRouterHosts], port },
+      { hosts: [...new Set(['127.0.0.1', ...setup.extraRouterHosts])], port },
       (notice) => logs.write('router', `${notice.kind} ${notice.route}${notice.instance ? ` (${notice.instance})` : ''}: ${notice.detail}`),
     );
     await router.listen();
