@@ -29,7 +29,13 @@ done
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DOCKERD_LOG="${TALL_DOCKERD_LOG:-/var/log/tall-dockerd.log}"
 TRIXIE_DIR="${TALL_TRIXIE_APT_DIR:-/var/cache/tall-apt-trixie}"
-TRIXIE_MIRROR="${TALL_TRIXIE_MIRROR:-http://deb.debian.org/debian}"
+# The trixie mirror is the one this machine's own apt sources use for Debian (no host is named here).
+system_debian_mirror() {
+  { grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}'
+    grep -hE '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}'; } | grep -v -- '-security' | head -n 1 || true
+}
+TRIXIE_MIRROR="${TALL_TRIXIE_MIRROR:-$(system_debian_mirror)}"
+[ -n "$TRIXIE_MIRROR" ] || { echo "[install-docker] ERROR: no Debian mirror found in /etc/apt/sources*; set TALL_TRIXIE_MIRROR" >&2; exit 1; }
 PLUGIN_DIRS=(/usr/local/lib/docker/cli-plugins "${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins")
 export DEBIAN_FRONTEND=noninteractive
 
