@@ -22,7 +22,7 @@ export interface Lab {
   feature?: string;
   /** position in the path, 0-based */
   index: number;
-  /** labs/01-rapid-deployment */
+  /** labs/<id>-<slug> */
   dir: string;
   readme: string;
   checksFile: string;
@@ -135,7 +135,7 @@ function positiveInt(value: unknown, where: string, problem: (message: string) =
   return number;
 }
 
-/** "1", "01", "01-rapid-deployment" or "rapid-deployment" → the lab; undefined when no lab matches. */
+/** "1", "01", "01-<slug>" or "<slug>" → the lab; undefined when no lab matches. */
 export function findLab(manifest: Manifest, ref: string): Lab | undefined {
   const text = ref.trim().toLowerCase();
   const asId = /^\d{1,2}$/.test(text) ? text.padStart(2, '0') : undefined;

@@ -88,6 +88,8 @@ export class CheckSession {
   private slot?: Slot;
   private main?: StartedEnvironment;
   private readonly running = new Set<string>();
+  /** the environments the last lab asked for: stopped when the next lab starts, or at close() */
+  private labEnvironments: string[] = [];
   private readonly abort = new AbortController();
   private closing?: Promise<void>;
 
@@ -119,12 +121,14 @@ export class CheckSession {
     const emit = this.options.onEvent ?? (() => undefined);
 
     if (!this.slot) {
-      this.slot = await acquireSlot(this.options.paths.checksDir, this.options.runtime);
+      this.slot = await acquireSlot(this.options.paths.checksDir);
       emit({ type: 'copying', from: this.options.source, to: this.slot.services });
       prepareCopy(this.slot, this.options.source);
     }
     const slot = this.slot;
+    await Promise.all(this.labEnvironments.map((name) => this.stop(name)));
     const wanted = Object.entries(definition.environments ?? {});
+    this.labEnvironments = wanted.map(([name]) => name);
     emit({ type: 'starting', environments: [...(this.main ? [] : ['default']), ...wanted.map(([name]) => name)] });
     const start = (name: string, request: Parameters<typeof startEnvironment>[2]) => {
       this.running.add(name);
@@ -196,15 +200,13 @@ export class CheckSession {
     }
     result.ok = result.checks.length > 0 && result.checks.every((check) => check.status === 'passed');
     result.durationMs = Date.now() - begun;
-    // The lab's own environments go now, so the next lab of a session can reuse their names.
-    await Promise.all(extras.map((env) => this.stop(env.name)));
     return result;
   }
 
   private async stop(name: string): Promise<void> {
     if (!this.slot || !this.running.has(name)) return;
     this.running.delete(name);
-    await stopEnvironment(this.slot, name, this.options.runtime);
+    await stopEnvironment(this.slot, name);
   }
 
   /** Tears every environment down and frees the slot. Safe to call twice, and after an interrupt. */

@@ -10,7 +10,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, 
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { parse, stringify } from 'yaml';
-import { isAlive, readState } from '../control-plane/state-file.js';
+import { callApi } from '../control-plane/api-client.js';
+import { isAlive, readState, removeState } from '../control-plane/state-file.js';
+import { cleanUpLeftovers } from '../cli/leftovers.js';
 import { freePort } from '../util/ports.js';
 import type { ComposeDocument, EnvironmentRequest, RuntimeKind, StartFailure, TallRun } from './check-api.js';
 import { KIT_ROOT, TALL_BIN } from './lab-paths.js';
@@ -24,7 +26,7 @@ export interface Slot {
 }
 
 /** Takes the first slot no living process holds; cleans up what a killed run left in it. */
-export async function acquireSlot(checksDir: string, runtime: RuntimeKind): Promise<Slot> {
+export async function acquireSlot(checksDir: string): Promise<Slot> {
   mkdirSync(checksDir, { recursive: true });
   for (let n = 1; n < 50; n++) {
     const root = join(checksDir, `slot-${n}`);
@@ -43,17 +45,17 @@ export async function acquireSlot(checksDir: string, runtime: RuntimeKind): Prom
       stateDir: join(root, 'state'),
       release: () => rmSync(lock, { force: true }),
     };
-    await stopLeftovers(slot, runtime);
+    await stopLeftovers(slot);
     return slot;
   }
   throw new Error(`no free check slot in ${checksDir}: are 50 checks running? Remove the folder if not`);
 }
 
 /** Environments a killed run left running in this slot. */
-async function stopLeftovers(slot: Slot, runtime: RuntimeKind): Promise<void> {
+async function stopLeftovers(slot: Slot): Promise<void> {
   if (!existsSync(slot.stateDir)) return;
   const envs = readdirSync(slot.stateDir).filter((name) => existsSync(join(slot.stateDir, name, 'state.json')));
-  await Promise.all(envs.map((env) => runTall(slot, ['down', '--env', env, '--json'], { runtime, timeoutMs: 90_000 })));
+  await Promise.all(envs.map((env) => stopEnvironment(slot, env)));
 }
 
 /** Puts a fresh copy of `source` (the learner's services/) into the slot, with the kit's node_modules reachable from it. */
@@ -153,8 +155,24 @@ export async function startEnvironment(slot: Slot, name: string, request: Enviro
   return { ...base, started: false, failure };
 }
 
-export async function stopEnvironment(slot: Slot, name: string, runtime: RuntimeKind): Promise<void> {
-  await runTall(slot, ['down', '--env', name, '--json'], { runtime, timeoutMs: 120_000 });
+/**
+ * What `tall down --env <name>` does, without starting a CLI for it (teardown is on the learner's clock): ask the
+ * control plane to stop, wait for it, and clean up whatever a control plane that died left behind.
+ */
+export async function stopEnvironment(slot: Slot, name: string): Promise<void> {
+  const stateDir = join(slot.stateDir, name);
+  const state = readState(stateDir);
+  if (!state) return;
+  if (isAlive(state.pid)) {
+    await callApi(state, '/down', {}, 10_000).catch(() => {
+      if (isAlive(state.pid)) process.kill(state.pid, 'SIGTERM');
+    });
+    const deadline = Date.now() + 60_000;
+    while (isAlive(state.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    if (isAlive(state.pid)) process.kill(state.pid, 'SIGKILL');
+  }
+  await cleanUpLeftovers(readState(stateDir) ?? state);
+  removeState(stateDir);
 }
 
 /** The variables of services/environments/<config>.env in the copy ({} when there is no such file). */
