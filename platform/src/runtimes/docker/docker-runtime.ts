@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
@@ -11,6 +10,7 @@ import { docker, DockerCommandError, inspectContainers, isGone, loopbackPort, ru
 import { dockerAvailable } from './docker-availability.js';
 import { ContainerEvents, type ContainerDied } from './docker-events.js';
 import { KeyedLock } from './keyed-lock.js';
+import { healthcheckArgv, runWithTimeout } from '../healthcheck-command.js';
 import { buildServiceBundles } from './service-bundles.js';
 
 export { dockerAvailable, routerHostsForContainers, type DockerAvailability } from './docker-availability.js';
@@ -198,34 +198,10 @@ export class DockerRuntime extends EventEmitter implements Runtime {
   }
 
   async exec(handle: InstanceHandle, test: string[], timeoutMs: number): Promise<ExecResult> {
-    const id = this.containerId(handle);
-    const [form, ...rest] = test;
-    const argv = form === 'CMD-SHELL' ? ['sh', '-c', rest.join(' ')] : form === 'CMD' ? rest : test;
-    if (argv.length === 0) return { exitCode: null, output: 'empty healthcheck test', timedOut: false };
-    return new Promise((resolve) => {
-      // `docker exec` runs the test inside the container, as Docker's own healthcheck would.
-      const child = spawn('docker', ['exec', id, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      const collect = (chunk: Buffer) => {
-        if (output.length < 4096) output += chunk.toString();
-      };
-      child.stdout.on('data', collect);
-      child.stderr.on('data', collect);
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGKILL');
-      }, timeoutMs);
-      child.once('error', (error) => {
-        clearTimeout(timer);
-        resolve({ exitCode: null, output: error.message, timedOut: false });
-      });
-      child.once('close', (code) => {
-        clearTimeout(timer);
-        resolve({ exitCode: timedOut ? null : code, output: output.trim().slice(0, 4096), timedOut });
-      });
-    });
+    // `docker exec` runs the test inside the container, as Docker's own healthcheck would.
+    return runWithTimeout(['docker', 'exec', this.containerId(handle), ...healthcheckArgv(test)], { timeoutMs });
   }
+
 
   shutdown(): Promise<void> {
     this.closed = true;

@@ -4,7 +4,7 @@ import type { ProjectSpec, ServiceSpec } from '../../compose/model.js';
 import type { ExecResult, InstanceHandle, Runtime } from '../runtime.js';
 import { freePort } from '../../util/ports.js';
 import { forEachLine } from './line-splitter.js';
-import { runHealthcheckCommand } from './run-healthcheck.js';
+import { healthcheckArgv, runWithTimeout } from '../healthcheck-command.js';
 
 interface Supervised {
   handle: InstanceHandle;
@@ -77,7 +77,8 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
   async exec(handle: InstanceHandle, test: string[], timeoutMs: number): Promise<ExecResult> {
     const instance = this.instances.get(key(handle));
     if (!instance) return { exitCode: null, output: 'instance is not running', timedOut: false };
-    return runHealthcheckCommand(test, { env: instance.env, cwd: instance.cwd, timeoutMs });
+    // Beside the process, with its environment, so $PORT in the test is the instance's own port.
+    return runWithTimeout(healthcheckArgv(test), { env: instance.env, cwd: instance.cwd, timeoutMs });
   }
 
   async shutdown(): Promise<void> {
