@@ -6,13 +6,20 @@
  */
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
-import { ChromiumMissingError } from './chromium.js';
-import { buildDeck } from './deck.js';
-import { exportSite, type ExportResult } from './export.js';
+import type { ExportResult } from './export.js';
 import { kitRoot } from './paths.js';
-import { printPdf, type PdfResult } from './pdf.js';
-import { startSlidesServer, type SlidesServer } from './server.js';
+import type { PdfResult } from './pdf.js';
+import type { SlidesServer } from './server.js';
 import { formatWarning, type SlideWarning } from './types.js';
+
+// The renderer (markdown-it, highlight.js, playwright) loads only when `tall slides` runs, so other verbs start fast.
+const renderer = async () => ({
+  ...(await import('./chromium.js')),
+  ...(await import('./deck.js')),
+  ...(await import('./export.js')),
+  ...(await import('./pdf.js')),
+  ...(await import('./server.js')),
+});
 
 export const DEFAULT_SLIDES_PORT = 8090;
 
@@ -69,6 +76,7 @@ async function runSlides(opts: SlidesOptions): Promise<number> {
 }
 
 async function runExports(root: string, opts: SlidesOptions): Promise<number> {
+  const { buildDeck, exportSite, printPdf, ChromiumMissingError } = await renderer();
   const deck = await buildDeck({ root });
   let exported: ExportResult | undefined;
   let pdf: PdfResult | undefined;
@@ -104,6 +112,7 @@ async function runExports(root: string, opts: SlidesOptions): Promise<number> {
 }
 
 async function serve(root: string, port: number, open: boolean): Promise<number> {
+  const { startSlidesServer } = await renderer();
   let printed = new Set<string>();
   const server: SlidesServer = await startSlidesServer({
     root,
