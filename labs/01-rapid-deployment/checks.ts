@@ -71,19 +71,16 @@ export default defineChecks({
       ],
       async run(ctx) {
         const services = ctx.compose();
-        const problems: string[] = [];
-        for (const name of SERVICES) {
+        await eachService(async (name) => {
           const spec = services.find((service) => service.name === name);
-          if (!spec) {
-            problems.push(`services/compose.yaml has no service "${name}"`);
-            continue;
-          }
-          if (!spec.healthcheck) problems.push(`${name}: no healthcheck (liveness probe)`);
-          else if (!spec.healthcheck.test.join(' ').includes('/health')) problems.push(`${name}: its healthcheck does not ask /health (${brief(spec.healthcheck.test.join(' '), 80)})`);
-          if (!spec.tall.readiness) problems.push(`${name}: no x-tall.readiness (readiness probe)`);
-          else if (spec.tall.readiness.path !== '/ready') problems.push(`${name}: x-tall.readiness is ${spec.tall.readiness.path}; expected /ready`);
-        }
-        if (problems.length) fail(`in services/compose.yaml:\n${problems.join('\n')}`);
+          if (!spec) return `services/compose.yaml has no service "${name}"`;
+          const problems: string[] = [];
+          if (!spec.healthcheck) problems.push('no healthcheck (liveness probe)');
+          else if (!spec.healthcheck.test.join(' ').includes('/health')) problems.push(`a healthcheck that does not ask /health (${brief(spec.healthcheck.test.join(' '), 80)})`);
+          if (!spec.tall.readiness) problems.push('no x-tall.readiness (readiness probe)');
+          else if (spec.tall.readiness.path !== '/ready') problems.push(`x-tall.readiness ${spec.tall.readiness.path}, expected /ready`);
+          return problems.length ? `in services/compose.yaml, ${name} has ${problems.join(' and ')}` : undefined;
+        });
         // The platform uses them: every instance got ready through its readiness probe.
         const notReady = (await ctx.services()).filter((service) => service.ready < service.desired);
         if (notReady.length) fail(`with these probes, not every instance is ready: ${notReady.map((s) => `${s.name} ${s.ready}/${s.desired}`).join(', ')}`);
@@ -100,7 +97,7 @@ export default defineChecks({
         const services = ctx.compose();
         await eachService(async (service) => {
           const declared = services.find((spec) => spec.name === service)?.environment.APP_VERSION;
-          if (!declared) return `${service}: services/compose.yaml sets no APP_VERSION in its environment`;
+          if (!declared) return `services/compose.yaml sets no APP_VERSION in the environment of ${service}`;
           const answer = await ctx.http.get(`/${service}/info`);
           if (answer.status !== 200) return `GET /${service}/info answered ${describe(answer)}; expected 200 with {"service": "${service}", "version": "${declared}"}`;
           const info = answer.json as { service?: unknown; version?: unknown } | undefined;
