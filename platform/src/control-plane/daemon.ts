@@ -59,7 +59,7 @@ async function main(options: DaemonOptions): Promise<void> {
 
   try {
     const port = requestedRouterPort(env, options.port) ?? (await firstFreePort(8081));
-    const setup = await createRuntime(options.runtime, env, port, { ...stringEnv(process.env), ...env.variables, TALL_ENV: env.name });
+    const setup = await createRuntime(options.runtime, env, port, { ...env.variables, ...stringEnv(process.env), TALL_ENV: env.name });
     const project = parseCompose(env.composeFile, { env: setup.interpolation });
     state.warnings = project.warnings;
     const router = new RouterThread(

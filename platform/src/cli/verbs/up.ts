@@ -38,7 +38,7 @@ export function registerUp(program: Command): void {
       }
       // Parse here too, so a broken compose file is reported at once, before anything starts.
       try {
-        const check = parseCompose(options.file ?? env.composeFile, { env: { ...env.variables, ROUTER_URL: 'http://127.0.0.1' } });
+        const check = parseCompose(options.file ?? env.composeFile, { env: { ...env.variables, ...process.env, ROUTER_URL: 'http://127.0.0.1' } });
         for (const warning of check.warnings) console.error(color.yellow(`warning: ${warning.file}${warning.line ? `:${warning.line}` : ''}: ${warning.message}`));
       } catch (error) {
         if (error instanceof ComposeError) throw new CliError(error.message, 'fix the compose file and run "npx tall up" again');

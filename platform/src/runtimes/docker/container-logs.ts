@@ -26,6 +26,19 @@ export class ContainerLogs {
     });
   }
 
+  /** Resolves once the follower of a stopped container has passed on its last lines (bounded: a stuck follower is not waited for). */
+  settled(containerId: string, timeoutMs = 1500): Promise<void> {
+    const child = this.followers.get(containerId);
+    if (!child || child.exitCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      child.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   unfollow(containerId: string): void {
     const child = this.followers.get(containerId);
     if (!child) return;

@@ -331,7 +331,10 @@ export class DockerRuntime extends EventEmitter implements Runtime {
     if (!tracked) return;
     const code = died.exitCode;
     const signal = code !== null && code > 128 ? (SIGNAL_NAMES.get(code - 128) ?? null) : null;
-    this.emit('exit', tracked.handle, { code, signal });
+    // Its last lines first (they explain the crash), then the news of its death — as the process runtime does.
+    void this.logs.settled(died.id).then(() => {
+      if (!this.closed) this.emit('exit', tracked.handle, { code, signal });
+    });
   }
 
   private containerId(handle: InstanceHandle): string {
