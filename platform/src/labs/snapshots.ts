@@ -52,7 +52,8 @@ export function listSnapshots(snapshotsDir: string): Snapshot[] {
         files: meta.files ?? listFiles(join(dir, 'services')).length,
       };
     })
-    .sort((a, b) => b.id.localeCompare(a.id));
+    // By the time taken to the millisecond: two snapshots in one second must still list newest first.
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
 }
 
 export function findSnapshot(snapshotsDir: string, ref: string): Snapshot | undefined {
