@@ -69,10 +69,22 @@ function failures(result: LabResult): string[] {
   return result.checks.filter((check) => check.status !== 'passed').map((check) => `lab ${result.lab.id} ${check.name}: ${check.status}: ${(check.message ?? '').split('\n').join(' ')}`);
 }
 
+/**
+ * A shop that did not start says nothing about the checks, so such a run is tried once more — and the first failure is
+ * still printed, so a flaky platform start stays visible instead of hidden.
+ */
+async function runSessionOnce(manifest: Manifest, runtime: RuntimeKind, source: string, labs: Lab[], details: string[]): Promise<LabResult[]> {
+  const first = await runSession(manifest, runtime, source, labs);
+  const unstarted = first.filter((result) => !result.platform.started);
+  if (unstarted.length === 0) return first;
+  details.push(...unstarted.flatMap(failures).map((line) => `retried after: ${line}`));
+  return runSession(manifest, runtime, source, labs);
+}
+
 async function testLab(manifest: Manifest, lab: Lab, runtime: RuntimeKind): Promise<Row> {
   const started = Date.now();
   const details: string[] = [];
-  const [starter] = await runSession(manifest, runtime, startingStateDir(manifest, lab), [lab]);
+  const [starter] = await runSessionOnce(manifest, runtime, startingStateDir(manifest, lab), [lab], details);
   const failed = starter!.checks.filter((check) => check.status === 'failed');
   const starterOk = starter!.platform.started && failed.length > 0;
   const starterText = !starter!.platform.started
@@ -82,7 +94,7 @@ async function testLab(manifest: Manifest, lab: Lab, runtime: RuntimeKind): Prom
       : `PASSES all ${starter!.checks.length}`;
   if (!starterOk) details.push(`starter of lab ${lab.id} should fail at least one check: ${starterText}`, ...failures(starter!));
   const upTo = manifest.labs.filter((candidate) => candidate.index <= lab.index && candidate.available);
-  const solved = await runSession(manifest, runtime, lab.solutionDir, upTo);
+  const solved = await runSessionOnce(manifest, runtime, lab.solutionDir, upTo, details);
   const broken = solved.flatMap(failures);
   const solutionOk = broken.length === 0 && solved.every((result) => result.ok);
   const passed = solved.reduce((sum, result) => sum + result.summary.passed, 0);
