@@ -21,6 +21,7 @@
  * the learner's shop on free ports, never against their own running platform.
  */
 import type { ServiceSpec } from '../compose/model.js';
+import type { InstanceView } from '../control-plane/instance.js';
 
 /** One service as the platform reads it from the compose file (interpolated, defaults filled in). */
 export type ComposeService = ServiceSpec;
@@ -104,19 +105,8 @@ export interface TallRun {
   stderr: string;
 }
 
-export interface InstanceInfo {
-  id: string;
-  service: string;
-  index: number;
-  state: string;
-  ready: boolean;
-  restarts: number;
-  address: string;
-  pid?: number;
-  containerId?: string;
-  startedAt: string;
-  lastExit?: { code: number | null; signal: string | null; at: string };
-}
+/** One instance as `tall ps --json` lists it. */
+export type InstanceInfo = InstanceView;
 
 export interface ServiceInfo {
   name: string;
