@@ -65,7 +65,7 @@ export class ControlPlane extends EventEmitter {
           await this.addInstances(service, service.replicas);
           progress(`started ${service.replicas} × ${service.name}`);
         }));
-        await this.waitUntil(() => this.startupFailure() ?? (wave.every((s) => this.readyCount(s.name) >= this.desired.get(s.name)!) ? 'done' : undefined), deadline);
+        await this.waitUntil(() => wave.every((s) => this.readyCount(s.name) >= this.desired.get(s.name)!), deadline);
       }
       this.phase = 'running';
       this.events.record('platform', `all ${this.project.services.length} services ready`);
@@ -104,7 +104,7 @@ export class ControlPlane extends EventEmitter {
     const current = this.instancesOf(serviceName);
     if (replicas > current.length) {
       await this.addInstances(service, replicas - current.length);
-      await this.waitUntil(() => (this.readyCount(serviceName) >= replicas ? 'done' : undefined), Date.now() + timeoutMs).catch(() => {
+      await this.waitUntil(() => this.readyCount(serviceName) >= replicas, Date.now() + timeoutMs).catch(() => {
         throw new UserError(`${serviceName} has ${this.readyCount(serviceName)} of ${replicas} instances ready after ${timeoutMs / 1000} s; see "npx tall logs ${serviceName}"`);
       });
     } else if (replicas < current.length) {
@@ -269,10 +269,6 @@ export class ControlPlane extends EventEmitter {
     return service;
   }
 
-  private startupFailure(): string | undefined {
-    return this.failure ? 'failed' : undefined;
-  }
-
   private describeTimeout(): StartupFailure {
     const waiting = [...this.instances.values()].filter((instance) => !instance.ready);
     const first = waiting[0];
@@ -284,11 +280,11 @@ export class ControlPlane extends EventEmitter {
     };
   }
 
-  private async waitUntil(check: () => string | undefined, deadline: number): Promise<void> {
+  /** Waits for `done`, giving up at the deadline or as soon as an instance has crashed while starting. */
+  private async waitUntil(done: () => boolean, deadline: number): Promise<void> {
     while (Date.now() < deadline) {
-      const outcome = check();
-      if (outcome === 'done') return;
-      if (outcome === 'failed') throw new Error(this.failure!.reason);
+      if (this.failure) throw new Error(this.failure.reason);
+      if (done()) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error('timed out waiting for services to be ready');

@@ -57,10 +57,6 @@ export class Router implements RoutingTable {
     return pool;
   }
 
-  pool(route: string): ServicePool | undefined {
-    return this.pools.get(route);
-  }
-
   setMember(route: string, endpoint: Endpoint, inPool: boolean): void {
     const pool = this.pools.get(route);
     if (!pool) return;
