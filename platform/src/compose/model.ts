@@ -1,4 +1,5 @@
 /** The normalized description of one service, as both runtimes and the control plane see it. */
+import type { UpstreamTimeouts } from '../routing/route-settings.js';
 
 export type RestartPolicy = 'no' | 'always' | 'on-failure' | 'unless-stopped';
 export type BalancingStrategy = 'round-robin' | 'least-connection';
@@ -53,6 +54,8 @@ export interface TallServiceSettings {
   /** Route name under the router (`/<route>/...`, `<route>.localhost`); false = not routed. Default: the service name. */
   route: string | false;
   balance: BalancingStrategy;
+  /** the router's timeouts for this service's instances (`x-tall.timeouts`); unset ones take the router's defaults */
+  timeouts: Partial<UpstreamTimeouts>;
   metricsPath?: string;
   autoscale?: { min: number; max: number; targetInflight?: number; targetCpu?: number };
 }

@@ -5,6 +5,7 @@ import { ComposeError } from './errors.js';
 import { parseDuration } from './duration.js';
 import { interpolateDeep, InterpolationError } from './interpolate.js';
 import { loadYaml, type LocatedYaml } from './load-yaml.js';
+import type { UpstreamTimeouts } from '../routing/route-settings.js';
 import type {
   BalancingStrategy,
   DependencyCondition,
@@ -32,7 +33,7 @@ const SERVICE_KEYS = new Set([
 /** Fields the docker runtime passes through to Compose but the process runtime cannot honour. */
 const DOCKER_ONLY_KEYS = new Set(['volumes', 'networks', 'user', 'working_dir', 'entrypoint']);
 const DEPLOY_KEYS = new Set(['replicas', 'restart_policy', 'update_config', 'labels']);
-const TALL_KEYS = new Set(['process', 'readiness', 'route', 'balance', 'metrics_path', 'autoscale']);
+const TALL_KEYS = new Set(['process', 'readiness', 'route', 'balance', 'timeouts', 'metrics_path', 'autoscale']);
 
 export function parseCompose(file: string, options: ParseOptions = {}): ProjectSpec {
   const absolute = resolve(file);
@@ -140,7 +141,7 @@ function parseService(name: string, raw: Record<string, unknown>, ctx: Context):
     profiles: asList(raw.profiles).map(String),
     stopGracePeriodMs: duration(raw.stop_grace_period, 10_000, at('stop_grace_period')),
     labels: parseEnvironment(raw.labels, {}),
-    tall: parseTall(name, asMap(raw['x-tall'] ?? {}, ctx.yaml, at('x-tall')), ctx, (value, fallback, key) => duration(value, fallback, at('x-tall', 'readiness', key))),
+    tall: parseTall(name, asMap(raw['x-tall'] ?? {}, ctx.yaml, at('x-tall')), ctx, (value, fallback, key) => duration(value, fallback, ['x-tall', ...key.split('.')])),
   };
 }
 
@@ -218,13 +219,14 @@ function parseTall(
     readiness: readinessMap
       ? {
           path: String(readinessMap.path ?? '/ready'),
-          intervalMs: duration(readinessMap.interval, 1000, 'interval'),
-          timeoutMs: duration(readinessMap.timeout, 1000, 'timeout'),
+          intervalMs: duration(readinessMap.interval, 1000, 'readiness.interval'),
+          timeoutMs: duration(readinessMap.timeout, 1000, 'readiness.timeout'),
           failureThreshold: Number(readinessMap.failure_threshold ?? 1),
         }
       : undefined,
     route: raw.route === false ? false : typeof raw.route === 'string' ? raw.route : name,
     balance,
+    timeouts: parseTimeouts(asMap(raw.timeouts ?? {}, ctx.yaml, ['services', name, 'x-tall', 'timeouts']), duration),
     metricsPath: optionalString(raw.metrics_path),
     autoscale: autoscale
       ? {
@@ -235,6 +237,20 @@ function parseTall(
         }
       : undefined,
   };
+}
+
+/** `x-tall.timeouts: { connect, headers, idle, hedge_after }`; `hedge_after: false` turns hedging off. */
+function parseTimeouts(raw: Record<string, unknown>, duration: (value: unknown, fallback: number, key: string) => number): Partial<UpstreamTimeouts> {
+  const timeouts: Partial<UpstreamTimeouts> = {};
+  const set = (key: 'connectMs' | 'headersMs' | 'idleMs', field: string) => {
+    if (raw[field] !== undefined) timeouts[key] = duration(raw[field], 0, `timeouts.${field}`);
+  };
+  set('connectMs', 'connect');
+  set('headersMs', 'headers');
+  set('idleMs', 'idle');
+  if (raw.hedge_after === false) timeouts.hedgeAfterMs = false;
+  else if (raw.hedge_after !== undefined) timeouts.hedgeAfterMs = duration(raw.hedge_after, 0, 'timeouts.hedge_after');
+  return timeouts;
 }
 
 function checkDependencies(specs: ServiceSpec[], yaml: LocatedYaml) {

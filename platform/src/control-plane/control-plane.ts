@@ -6,6 +6,8 @@ import { shouldRestart } from '../failover/restart-policy.js';
 import type { EventLog } from '../monitoring/event-log.js';
 import type { LogStore } from '../monitoring/log-store.js';
 import type { RoutingTable } from '../routing/routing-table.js';
+import type { RouterNotice } from '../routing/router.js';
+import { routeSettings } from '../routing/route-settings.js';
 import { drain } from '../scaling/drain.js';
 import type { InstanceHandle, Runtime } from '../runtimes/runtime.js';
 import { instanceId, viewOf, type Instance, type InstanceView } from './instance.js';
@@ -50,7 +52,7 @@ export class ControlPlane extends EventEmitter {
     this.specs = new Map(project.services.map((service) => [service.name, service]));
     for (const service of project.services) {
       this.desired.set(service.name, service.replicas);
-      if (service.tall.route) router.declare(service.tall.route, service.tall.balance);
+      if (service.tall.route) router.declare(service.tall.route, routeSettings(service.tall.balance, service.tall.timeouts));
     }
     runtime.on('log', (source: string, line: string) => logs.write(source, line));
     runtime.on('exit', (handle: InstanceHandle, info: { code: number | null; signal: string | null }) => this.onExit(handle, info));
@@ -77,6 +79,16 @@ export class ControlPlane extends EventEmitter {
     } finally {
       this.emit('changed');
     }
+  }
+
+  /** What the router saw: passive health taking an instance out of its route (or back) is news for `tall events` and `ps`. */
+  onRouterNotice(notice: RouterNotice): void {
+    if (notice.kind !== 'ejected' && notice.kind !== 'returned') return;
+    const service = this.project.services.find((spec) => spec.tall.route === notice.route);
+    const instance = notice.instance ? this.instances.get(notice.instance) : undefined;
+    if (instance) instance.ejected = notice.kind === 'ejected';
+    this.events.record(notice.kind, `${notice.instance} ${notice.detail}`, { service: service?.name, instance: notice.instance });
+    this.emit('changed');
   }
 
   services(): ServiceView[] {

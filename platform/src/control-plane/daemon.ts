@@ -62,18 +62,23 @@ async function main(options: DaemonOptions): Promise<void> {
     const setup = await createRuntime(options.runtime, env, port, { ...env.variables, ...stringEnv(process.env), TALL_ENV: env.name });
     const project = parseCompose(env.composeFile, { env: setup.interpolation });
     state.warnings = project.warnings;
+    let plane: ControlPlane | undefined;
     const router = new RouterThread(
       { hosts: [...new Set(['127.0.0.1', ...setup.extraRouterHosts])], port },
-      (notice) => logs.write('router', `${notice.kind} ${notice.route}${notice.instance ? ` (${notice.instance})` : ''}: ${notice.detail}`),
+      (notice) => {
+        logs.write('router', `${notice.kind} ${notice.route}${notice.instance ? ` (${notice.instance})` : ''}: ${notice.detail}`);
+        plane?.onRouterNotice(notice);
+      },
     );
     await router.listen();
     state.routerPort = router.port;
     state.routerUrl = `http://127.0.0.1:${router.port}`;
-    const plane = new ControlPlane(project, setup.runtime, router, events, logs);
+    plane = new ControlPlane(project, setup.runtime, router, events, logs);
+    const controlPlane = plane;
     const api = new ApiServer({
       'POST /status': async () => state,
-      'POST /scale': async (body) => plane.scale(String(body.service), Number(body.replicas)),
-      'POST /kill': async (body) => plane.kill(String(body.service), body.index === undefined ? undefined : Number(body.index)),
+      'POST /scale': async (body) => controlPlane.scale(String(body.service), Number(body.replicas)),
+      'POST /kill': async (body) => controlPlane.kill(String(body.service), body.index === undefined ? undefined : Number(body.index)),
       'POST /down': async () => {
         setImmediate(() => void shutdown());
         return { stopping: true };
@@ -82,23 +87,23 @@ async function main(options: DaemonOptions): Promise<void> {
     stop = async () => {
       state.phase = 'stopping';
       publish();
-      await plane.shutdown();
+      await controlPlane.shutdown();
       await router.close();
       await api.close();
     };
     state.api = { port: await api.listen(), token: api.token };
-    plane.on('changed', () => {
-      state.phase = plane.phase === 'starting' ? state.phase : plane.phase;
-      state.services = plane.services();
-      state.instances = plane.instanceViews();
-      state.failure = plane.failure;
+    controlPlane.on('changed', () => {
+      state.phase = controlPlane.phase === 'starting' ? state.phase : controlPlane.phase;
+      state.services = controlPlane.services();
+      state.instances = controlPlane.instanceViews();
+      state.failure = controlPlane.failure;
       publish();
     });
     progress(`router listening on ${state.routerUrl}`);
     await setup.runtime.prepare(project, progress);
     state.phase = 'starting';
     publish();
-    await plane.up(options.timeoutMs, progress);
+    await controlPlane.up(options.timeoutMs, progress);
   } catch (error) {
     state.phase = 'failed';
     state.failure ??= { service: 'platform', reason: error instanceof UserError ? error.message : (error as Error).message, logTail: [] };

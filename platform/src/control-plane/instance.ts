@@ -11,6 +11,8 @@ export interface Instance {
   handle: InstanceHandle;
   state: InstanceState;
   ready: boolean;
+  /** taken out of its route by the router's passive health check, for a while */
+  ejected?: boolean;
   restarts: number;
   startedAt: number;
   lastExit?: { code: number | null; signal: string | null; at: string };
@@ -28,6 +30,7 @@ export interface InstanceView {
   id: string;
   state: InstanceState;
   ready: boolean;
+  ejected: boolean;
   restarts: number;
   address: string;
   pid?: number;
@@ -43,6 +46,7 @@ export function viewOf(instance: Instance): InstanceView {
     id: instanceId(instance),
     state: instance.state,
     ready: instance.ready,
+    ejected: Boolean(instance.ejected),
     restarts: instance.restarts,
     address: `${instance.handle.host}:${instance.handle.port}`,
     pid: instance.handle.pid,

@@ -5,6 +5,13 @@ import { httpProbe } from './probes.js';
 /** How often a starting instance is asked whether it is ready, so `up` returns soon after it is. */
 const STARTUP_PROBE_INTERVAL_MS = 150;
 
+/**
+ * A service that declares no readiness probe is still watched: any HTTP answer to GET / within the timeout counts, so a
+ * frozen or wedged instance leaves the pool even when no request happens to notice it. Generous timeout and two misses
+ * in a row, so a slow laptop does not take healthy instances out.
+ */
+export const IMPLICIT_READINESS = { path: '/', intervalMs: 3000, timeoutMs: 2000, failureThreshold: 2 };
+
 export interface HealthCallbacks {
   onReadiness(ready: boolean, detail: string): void;
   /** Liveness failed `retries` times in a row: the instance should be restarted. */
@@ -47,22 +54,18 @@ export class InstanceHealth {
   }
 
   private async probeReadiness(): Promise<void> {
-    const probe = this.service.tall.readiness;
+    const declared = this.service.tall.readiness;
+    const probe = declared ?? IMPLICIT_READINESS;
     const { host, port } = this.handle;
-    const result = probe
-      ? await httpProbe(host, port, probe.path, probe.timeoutMs)
-      : await httpProbe(host, port, '/', 1000, true);
+    const result = await httpProbe(host, port, probe.path, probe.timeoutMs, !declared);
     if (this.stopped) return;
     if (result.ok) {
       this.readinessFailures = 0;
       if (!this.ready) this.setReady(true, result.detail);
-    } else if (this.ready && ++this.readinessFailures >= (probe?.failureThreshold ?? 1)) {
-      this.setReady(false, result.detail);
+    } else if (this.ready && ++this.readinessFailures >= probe.failureThreshold) {
+      this.setReady(false, `${result.detail}${probe.failureThreshold > 1 ? ` (${this.readinessFailures} times in a row)` : ''}`);
     }
-    // Without a declared probe, the first HTTP answer is all there is to learn: from then on only an exit takes the
-    // instance out of the pool (and probing "/" forever would fill the service's log with requests it never asked for).
-    if (this.ready && !probe) return;
-    this.schedule(() => this.probeReadiness(), this.ready ? probe!.intervalMs : STARTUP_PROBE_INTERVAL_MS);
+    this.schedule(() => this.probeReadiness(), this.ready ? probe.intervalMs : STARTUP_PROBE_INTERVAL_MS);
   }
 
   private async probeLiveness(): Promise<void> {

@@ -11,11 +11,14 @@ export interface Endpoint {
 /**
  * The ready instances of one service and the choice among them.
  * In-flight counts outlive pool membership, so an instance that leaves the pool can still be drained.
+ * An ejected member (passive health) stays a member but is not chosen, unless every member is ejected: then sending to
+ * a doubtful instance beats answering 503 for sure (Envoy's panic mode).
  */
 export class ServicePool {
   private members: Endpoint[] = [];
   private cursor = 0;
   private readonly inflight = new Map<string, number>();
+  private readonly ejected = new Set<string>();
 
   constructor(public strategy: BalancingStrategy = 'round-robin') {}
 
@@ -34,7 +37,24 @@ export class ServicePool {
   remove(id: string): boolean {
     const before = this.members.length;
     this.members = this.members.filter((member) => member.id !== id);
+    this.ejected.delete(id);
     return this.members.length !== before;
+  }
+
+  eject(id: string): void {
+    if (this.has(id)) this.ejected.add(id);
+  }
+
+  restore(id: string): boolean {
+    return this.ejected.delete(id);
+  }
+
+  isEjected(id: string): boolean {
+    return this.ejected.has(id);
+  }
+
+  get ejectedCount(): number {
+    return this.ejected.size;
   }
 
   has(id: string): boolean {
@@ -43,7 +63,9 @@ export class ServicePool {
 
   /** Picks an endpoint, skipping `exclude` (ones that already failed this request). */
   pick(exclude: ReadonlySet<string> = new Set()): Endpoint | undefined {
-    const candidates = this.members.filter((member) => !exclude.has(member.id));
+    const untried = this.members.filter((member) => !exclude.has(member.id));
+    const healthy = untried.filter((member) => !this.ejected.has(member.id));
+    const candidates = healthy.length > 0 ? healthy : untried;
     if (candidates.length === 0) return undefined;
     if (this.strategy === 'least-connection') {
       // Ties go round-robin, so an idle service still spreads its load.

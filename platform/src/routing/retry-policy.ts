@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 /** RFC 9110 idempotent methods: repeating them has the same effect as sending them once. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
-/** How many instances one request may try, in all. */
+/** How many instances one request may try, in all (the first try plus one retry or hedge). */
 export const MAX_ATTEMPTS = 2;
 
 /** Bodies up to this size are kept so an idempotent request can be replayed on another instance. */
@@ -19,10 +19,40 @@ export function hasBody(req: IncomingMessage): boolean {
 }
 
 /**
- * A failure is retryable only if the instance never answered (connection refused or reset before response headers).
- * A timeout is not retried: the instance may still be doing the work.
+ * What went wrong between the router and an instance, when the instance itself gave no answer:
+ *  connect          refused, or no connection within the connect timeout: the request never reached it
+ *  reset            the connection closed before the answer's headers (the instance died or dropped it)
+ *  headers-timeout  connected, but no answer within the headers timeout (a hung handler, a frozen process)
+ *  idle-timeout     the answer's body stopped flowing for longer than the idle timeout
+ *  other            anything else (a malformed answer, a local error)
  */
-export function isRetryableError(error: NodeJS.ErrnoException): boolean {
-  // UND_ERR_SOCKET: undici's "other side closed", i.e. the instance died before it answered.
-  return ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT'].includes(error.code ?? '');
+export type GatewayFailure = 'connect' | 'reset' | 'headers-timeout' | 'idle-timeout' | 'other';
+
+export function classifyFailure(error: NodeJS.ErrnoException): GatewayFailure {
+  switch (error.code) {
+    case 'ECONNREFUSED':
+    case 'EHOSTUNREACH':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'connect';
+    // UND_ERR_SOCKET: undici's "other side closed".
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ECONNABORTED':
+    case 'UND_ERR_SOCKET':
+      return 'reset';
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return 'headers-timeout';
+    case 'UND_ERR_BODY_TIMEOUT':
+      return 'idle-timeout';
+    default:
+      return 'other';
+  }
+}
+
+/**
+ * Whether a failed try may be repeated on another instance: only for idempotent requests, and only when no answer came
+ * at all. A POST is never repeated by the router: it may have taken effect (lab 07 teaches idempotency keys for that).
+ */
+export function mayTryElsewhere(failure: GatewayFailure, idempotent: boolean): boolean {
+  return idempotent && (failure === 'connect' || failure === 'reset' || failure === 'headers-timeout');
 }

@@ -1,11 +1,11 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import type { BalancingStrategy } from '../compose/model.js';
 import type { Endpoint } from './balancer.js';
 import { PortInUseError, Router, type RouterNotice, type RouterOptions } from './router.js';
 import type { RoutingTable } from './routing-table.js';
+import type { RouteSettings } from './route-settings.js';
 
 type Command =
-  | { kind: 'declare'; route: string; strategy: BalancingStrategy }
+  | { kind: 'declare'; route: string; settings: RouteSettings }
   | { kind: 'member'; route: string; endpoint: Endpoint; inPool: boolean }
   | { kind: 'inflight'; route: string; id: string; ask: number }
   | { kind: 'close' };
@@ -54,8 +54,8 @@ export class RouterThread implements RoutingTable {
     });
   }
 
-  declare(route: string, strategy: BalancingStrategy): void {
-    this.send({ kind: 'declare', route, strategy });
+  declare(route: string, settings: RouteSettings): void {
+    this.send({ kind: 'declare', route, settings });
   }
 
   setMember(route: string, endpoint: Endpoint, inPool: boolean): void {
@@ -87,7 +87,7 @@ async function runInThread(): Promise<void> {
   const report = (message: Report) => port.postMessage(message);
   const router = new Router({ ...(workerData as Omit<RouterOptions, 'onNotice'>), onNotice: (notice) => report({ kind: 'notice', notice }) });
   port.on('message', async (command: Command) => {
-    if (command.kind === 'declare') router.declare(command.route, command.strategy);
+    if (command.kind === 'declare') router.declare(command.route, command.settings);
     else if (command.kind === 'member') router.setMember(command.route, command.endpoint, command.inPool);
     else if (command.kind === 'inflight') report({ kind: 'inflight', ask: command.ask, count: await router.inflight(command.route, command.id) });
     else if (command.kind === 'close') {

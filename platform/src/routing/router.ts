@@ -1,14 +1,19 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { BalancingStrategy } from '../compose/model.js';
 import { ServicePool, type Endpoint } from './balancer.js';
-import { requestHeadersFor, withoutHopByHop } from './forwarded-headers.js';
 import { matchRoute } from './route-match.js';
+import { OutlierDetector } from './outlier-detection.js';
+import { ProxiedRequest, sendJson, type AttemptReport, type ProxyTarget } from './proxied-request.js';
+import { hasBody, isIdempotent, REPLAYABLE_BODY_LIMIT, type GatewayFailure } from './retry-policy.js';
+import { routeSettings, type RouteSettings } from './route-settings.js';
 import { UpstreamPools } from './upstream-pools.js';
 import type { RoutingTable } from './routing-table.js';
-import { hasBody, isIdempotent, isRetryableError, MAX_ATTEMPTS, REPLAYABLE_BODY_LIMIT } from './retry-policy.js';
 
 export interface RouterNotice {
-  kind: 'retry' | 'no-instance' | 'failed';
+  /**
+   * retry/hedge: a request was also sent to another instance; failed/timeout: a request failed at the gateway;
+   * no-instance: nothing to send it to; ejected/returned: passive health took an instance out of its route or let it back
+   */
+  kind: 'retry' | 'hedge' | 'no-instance' | 'failed' | 'timeout' | 'ejected' | 'returned';
   route: string;
   instance?: string;
   detail: string;
@@ -21,13 +26,12 @@ export interface RouterOptions {
   onNotice?: (notice: RouterNotice) => void;
 }
 
-interface Attempt {
-  route: string;
+/** One routed service: its pool, settings, and the passive-health record of its instances. */
+interface Route {
   pool: ServicePool;
-  path: string;
-  prefix: string;
-  tried: Set<string>;
-  body?: Buffer;
+  settings: RouteSettings;
+  outliers: OutlierDetector;
+  returnTimers: Map<string, NodeJS.Timeout>;
 }
 
 export class PortInUseError extends Error {
@@ -36,9 +40,24 @@ export class PortInUseError extends Error {
   }
 }
 
+const FAILURE_WORDS: Record<GatewayFailure | 'hedged', string> = {
+  connect: 'refused connections',
+  reset: 'closed connections before answering',
+  'headers-timeout': 'gave no answer in time',
+  'idle-timeout': 'stalled while answering',
+  other: 'failed',
+  hedged: 'gave no answer within the hedge time while another instance did',
+};
+
+/** A body of known, small size can be kept for a replay; a larger or chunked one streams through, tried once. */
+function fitsInMemory(req: IncomingMessage): boolean {
+  const length = Number(req.headers['content-length']);
+  return Number.isFinite(length) && length <= REPLAYABLE_BODY_LIMIT;
+}
+
 /** The platform's router: one front door on 127.0.0.1 that spreads requests over each service's ready instances. */
 export class Router implements RoutingTable {
-  private readonly pools = new Map<string, ServicePool>();
+  private readonly routes = new Map<string, Route>();
   private readonly servers: http.Server[] = [];
   private readonly upstreams = new UpstreamPools();
 
@@ -49,23 +68,31 @@ export class Router implements RoutingTable {
     return typeof address === 'object' && address ? address.port : this.options.port;
   }
 
-  /** Declares a route (one per routed service) with its balancing strategy. */
-  declare(route: string, strategy: BalancingStrategy): ServicePool {
-    const pool = this.pools.get(route) ?? new ServicePool(strategy);
-    pool.strategy = strategy;
-    this.pools.set(route, pool);
+  /** Declares a route (one per routed service) with its balancing and timeouts. */
+  declare(name: string, settings: RouteSettings = routeSettings()): ServicePool {
+    const existing = this.routes.get(name);
+    const pool = existing?.pool ?? new ServicePool(settings.balance);
+    pool.strategy = settings.balance;
+    this.routes.set(name, { pool, settings, outliers: existing?.outliers ?? new OutlierDetector(settings.outlier), returnTimers: existing?.returnTimers ?? new Map() });
     return pool;
   }
 
-  setMember(route: string, endpoint: Endpoint, inPool: boolean): void {
-    const pool = this.pools.get(route);
-    if (!pool) return;
-    if (inPool) pool.add(endpoint);
-    else if (pool.remove(endpoint.id)) this.pruneConnections();
+  setMember(name: string, endpoint: Endpoint, inPool: boolean): void {
+    const route = this.routes.get(name);
+    if (!route) return;
+    if (inPool) {
+      route.pool.add(endpoint);
+      return;
+    }
+    if (!route.pool.remove(endpoint.id)) return;
+    route.outliers.forget(endpoint.id);
+    clearTimeout(route.returnTimers.get(endpoint.id));
+    route.returnTimers.delete(endpoint.id);
+    this.pruneConnections();
   }
 
-  async inflight(route: string, id: string): Promise<number> {
-    return this.pools.get(route)?.inflightOf(id) ?? 0;
+  async inflight(name: string, id: string): Promise<number> {
+    return this.routes.get(name)?.pool.inflightOf(id) ?? 0;
   }
 
   async listen(): Promise<void> {
@@ -83,6 +110,7 @@ export class Router implements RoutingTable {
   }
 
   async close(): Promise<void> {
+    for (const route of this.routes.values()) for (const timer of route.returnTimers.values()) clearTimeout(timer);
     await Promise.all(this.servers.map((server) => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
@@ -91,82 +119,56 @@ export class Router implements RoutingTable {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const matched = matchRoute(req.headers.host, req.url ?? '/', (name) => this.pools.has(name));
+    const matched = matchRoute(req.headers.host, req.url ?? '/', (name) => this.routes.has(name));
     if (!matched) return this.sendIndex(req, res);
-    const prefix = matched.path === req.url ? '' : `/${matched.route}`;
-    const attempt: Attempt = { route: matched.route, pool: this.pools.get(matched.route)!, path: matched.path, prefix, tried: new Set() };
-    if (!isIdempotent(req.method) || !hasBody(req)) return this.forward(req, res, attempt);
-    // An idempotent request with a body is kept in memory so it can be replayed on another instance.
+    const route = this.routes.get(matched.route)!;
+    const target: ProxyTarget = {
+      route: matched.route,
+      pool: route.pool,
+      settings: route.settings,
+      path: matched.path,
+      prefix: matched.path === req.url ? '' : `/${matched.route}`,
+    };
+    const forward = () => new ProxiedRequest(req, res, target, this.upstreams, this.reportFor(matched.route, route)).start();
+    if (!isIdempotent(req.method) || !hasBody(req) || !fitsInMemory(req)) return forward();
+    // An idempotent request with a small body is kept in memory so it can be replayed on another instance.
     const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= REPLAYABLE_BODY_LIMIT) chunks.push(chunk);
-    });
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      if (size <= REPLAYABLE_BODY_LIMIT) attempt.body = Buffer.concat(chunks);
-      else attempt.tried = new Set(attempt.pool.endpoints().map((e) => e.id)); // too big to replay: one try only
-      this.forward(req, res, attempt);
+      target.body = Buffer.concat(chunks);
+      forward();
     });
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, attempt: Attempt): void {
-    const endpoint = attempt.pool.pick(attempt.tried);
-    if (!endpoint) {
-      const detail = attempt.tried.size > 0 ? 'every instance tried failed' : 'no ready instance';
-      this.options.onNotice?.({ kind: 'no-instance', route: attempt.route, detail });
-      return sendJson(res, 503, {
-        error: `${detail} of service "${attempt.route}"`,
-        service: attempt.route,
-        fix: `see "npx tall ps" for its instances and "npx tall logs ${attempt.route}" for why they are not ready`,
-      });
-    }
-    attempt.tried.add(endpoint.id);
-    attempt.pool.begin(endpoint.id);
-    const streamBody = attempt.body === undefined && hasBody(req);
-    // undici's stream() is its API for proxies: the response is written straight into `res` without buffering.
-    this.upstreams.for(endpoint).stream(
-      {
-        path: attempt.path,
-        method: (req.method ?? 'GET') as 'GET',
-        headers: requestHeadersFor(req, attempt.prefix),
-        body: attempt.body ?? (streamBody ? req : null),
+  private reportFor(name: string, route: Route): AttemptReport {
+    return {
+      notice: (kind, detail, instance) => this.options.onNotice?.({ kind, route: name, instance, detail }),
+      succeeded: (endpoint) => route.outliers.success(endpoint.id),
+      failed: (endpoint, failure) => {
+        if (!route.pool.has(endpoint.id) || route.pool.isEjected(endpoint.id)) return;
+        const ejectForMs = route.outliers.failure(endpoint.id, route.pool.size, route.pool.ejectedCount);
+        if (ejectForMs === undefined) return;
+        route.pool.eject(endpoint.id);
+        const detail = `${route.settings.outlier.consecutiveFailures} requests in a row ${FAILURE_WORDS[failure]}; out of the route for ${ejectForMs / 1000} s`;
+        this.options.onNotice?.({ kind: 'ejected', route: name, instance: endpoint.id, detail });
+        const timer = setTimeout(() => {
+          route.returnTimers.delete(endpoint.id);
+          if (route.pool.restore(endpoint.id)) this.options.onNotice?.({ kind: 'returned', route: name, instance: endpoint.id, detail: `back in the route after ${ejectForMs / 1000} s` });
+        }, ejectForMs);
+        timer.unref();
+        route.returnTimers.set(endpoint.id, timer);
       },
-      ({ statusCode, headers }) => {
-        res.writeHead(statusCode, { ...withoutHopByHop(headers as Record<string, string | string[]>), 'x-instance': endpoint.id });
-        return res;
-      },
-      (error) => {
-        attempt.pool.end(endpoint.id);
-        if (!error) return;
-        const canRetry = !res.headersSent && isRetryableError(error as NodeJS.ErrnoException) && isIdempotent(req.method)
-          && attempt.tried.size < MAX_ATTEMPTS && !streamBody;
-        if (canRetry) {
-          this.options.onNotice?.({ kind: 'retry', route: attempt.route, instance: endpoint.id, detail: error.message });
-          return this.forward(req, res, attempt);
-        }
-        if (res.destroyed) return; // the client went away: nothing failed on the platform's side
-        this.options.onNotice?.({ kind: 'failed', route: attempt.route, instance: endpoint.id, detail: error.message });
-        if (res.headersSent) return void res.destroy();
-        sendJson(res, 502, { error: `instance ${endpoint.id} failed: ${error.message}`, service: attempt.route });
-      },
-    );
+    };
   }
 
   /** Forget connections to instances that are no longer in any pool. */
   private pruneConnections(): void {
-    this.upstreams.prune([...this.pools.values()].flatMap((pool) => pool.endpoints()));
+    this.upstreams.prune([...this.routes.values()].flatMap((route) => route.pool.endpoints()));
   }
 
   private sendIndex(req: IncomingMessage, res: ServerResponse): void {
-    const routes = Object.fromEntries([...this.pools].map(([route, pool]) => [route, { url: `/${route}/`, ready: pool.size, balance: pool.strategy }]));
+    const routes = Object.fromEntries([...this.routes].map(([name, route]) => [name, { url: `/${name}/`, ready: route.pool.size, balance: route.pool.strategy }]));
     if (req.url === '/' || req.url === '') return sendJson(res, 200, { router: 'tall', routes });
-    sendJson(res, 404, { error: `no service is routed at ${req.url}`, routes: Object.keys(routes).map((route) => `/${route}/`) });
+    sendJson(res, 404, { error: `no service is routed at ${req.url}`, routes: Object.keys(routes).map((name) => `/${name}/`) });
   }
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body, null, 2);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }

@@ -1,16 +1,22 @@
 import { Pool } from 'undici';
 import type { Endpoint } from './balancer.js';
 
+/**
+ * Enough connections per instance that requests stuck in one slow handler never queue the others behind them; each held
+ * connection is freed when its caller leaves or its timeout fires.
+ */
+const CONNECTIONS_PER_INSTANCE = 512;
+
 /** One keep-alive connection pool per instance, so the router doesn't pay a TCP handshake per request. */
 export class UpstreamPools {
   private readonly pools = new Map<string, Pool>();
 
-  for(endpoint: Endpoint): Pool {
+  for(endpoint: Endpoint, connectTimeoutMs: number): Pool {
     const origin = `http://${endpoint.host}:${endpoint.port}`;
     let pool = this.pools.get(origin);
     if (!pool) {
-      // No headers/body timeout: a slow dependency is what the resilience lab is about, and the router must not hide it.
-      pool = new Pool(origin, { connections: 128, pipelining: 1, headersTimeout: 0, bodyTimeout: 0, connect: { timeout: 2000 } });
+      // Headers and body timeouts are set per request, from the route's settings.
+      pool = new Pool(origin, { connections: CONNECTIONS_PER_INSTANCE, pipelining: 1, connect: { timeout: connectTimeoutMs } });
       this.pools.set(origin, pool);
     }
     return pool;
@@ -22,6 +28,7 @@ export class UpstreamPools {
     for (const [origin, pool] of this.pools) {
       if (!keep.has(origin)) {
         this.pools.delete(origin);
+        // close, not destroy: requests still in flight finish (a draining instance), bounded by their timeouts.
         void pool.close().catch(() => undefined);
       }
     }

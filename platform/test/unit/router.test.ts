@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Router } from '../../src/routing/router.js';
+import { routeSettings } from '../../src/routing/route-settings.js';
 import { freePort } from '../../src/util/ports.js';
 
 /** Real upstream HTTP servers: the router's retry and balancing are about real sockets, so no fakes here. */
@@ -36,7 +37,7 @@ describe('Router', () => {
   });
 
   async function service(route: string, count: number, strategy: 'round-robin' | 'least-connection' = 'round-robin', delayMs = 0) {
-    const pool = router.declare(route, strategy);
+    const pool = router.declare(route, routeSettings(strategy));
     const ups = [];
     for (let i = 1; i <= count; i++) {
       const up = await upstream(`${route}/${i}`, delayMs);
@@ -90,7 +91,7 @@ describe('Router', () => {
   });
 
   it('replays the body of a retried PUT, but never retries a POST', async () => {
-    const pool = router.declare('put', 'round-robin');
+    const pool = router.declare('put', routeSettings());
     const live = await upstream('put/live');
     servers.push(live.server);
     pool.add({ id: 'put/dead', host: '127.0.0.1', port: await freePort() });
@@ -108,7 +109,7 @@ describe('Router', () => {
   });
 
   it('answers 503 with a clear body when a service has no ready instance, 404 for unknown routes', async () => {
-    router.declare('empty', 'round-robin');
+    router.declare('empty', routeSettings());
     const empty = await fetch(`${base}/empty/x`);
     expect(empty.status).toBe(503);
     expect(await empty.json()).toMatchObject({ error: 'no ready instance of service "empty"', fix: expect.stringContaining('tall ps') });

@@ -19,7 +19,7 @@ export function registerPs(program: Command): void {
         rows.push([
           instance.id,
           instance.state === 'running' ? color.green(instance.state) : instance.state === 'crashed' || instance.state === 'backoff' ? color.red(instance.state) : color.yellow(instance.state),
-          instance.ready ? color.green('yes') : color.red('no'),
+          instance.ejected ? color.yellow('ejected') : instance.ready ? color.green('yes') : color.red('no'),
           String(instance.restarts),
           instance.address,
           instance.containerId?.slice(0, 12) ?? String(instance.pid ?? '-'),

@@ -1,0 +1,209 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Writable } from 'node:stream';
+import type { Endpoint, ServicePool } from './balancer.js';
+import { requestHeadersFor, withoutHopByHop } from './forwarded-headers.js';
+import { classifyFailure, hasBody, isIdempotent, MAX_ATTEMPTS, mayTryElsewhere, type GatewayFailure } from './retry-policy.js';
+import type { RouteSettings } from './route-settings.js';
+import type { UpstreamPools } from './upstream-pools.js';
+
+/** What one proxied request tells the router about the instances it tried. */
+export interface AttemptReport {
+  notice(kind: 'retry' | 'hedge' | 'failed' | 'timeout' | 'no-instance', detail: string, instance?: string): void;
+  succeeded(endpoint: Endpoint): void;
+  /** the instance gave no answer (refused, reset, timed out, or lost a hedge it had made necessary) */
+  failed(endpoint: Endpoint, failure: GatewayFailure | 'hedged'): void;
+}
+
+export interface ProxyTarget {
+  route: string;
+  pool: ServicePool;
+  settings: RouteSettings;
+  /** the path to send upstream (the route prefix stripped) */
+  path: string;
+  /** the stripped prefix, for x-forwarded-prefix */
+  prefix: string;
+  /** the request body, when it was kept so the request can be replayed elsewhere */
+  body?: Buffer;
+}
+
+interface Attempt {
+  endpoint: Endpoint;
+  controller: AbortController;
+  /** this try was made because the first was slow */
+  hedge: boolean;
+  /** set when the router abandoned this try itself (another answered first, or the caller left) */
+  abandoned?: 'lost-race' | 'caller-left';
+  /** no answer within the hedge time made another try necessary */
+  overdue?: boolean;
+}
+
+/** Sinks the answer of a try that lost the race, so undici can finish it cleanly. */
+const discard = () => new Writable({ write: (_chunk, _encoding, done) => done() });
+
+/**
+ * One request through the router: tries instances until one answers, at most MAX_ATTEMPTS of them.
+ *  - A try that fails before any answer is repeated on another instance when that is safe (mayTryElsewhere).
+ *  - An idempotent try with no answer after `hedgeAfterMs` is hedged: a second try goes to another instance, the first
+ *    answer wins and the other try is cancelled (Envoy's hedge_on_per_try_timeout). A frozen instance then costs a
+ *    caller a second, not a failed request.
+ *  - When the caller goes away, every try is cancelled and its upstream connection freed.
+ *  - No answer in time gives a 504 naming the instance; any other gateway failure a 502.
+ */
+export class ProxiedRequest {
+  private readonly tried = new Set<string>();
+  private readonly live = new Set<Attempt>();
+  private winner?: Attempt;
+  private hedgeTimer?: NodeJS.Timeout;
+  private callerLeft = false;
+  private readonly idempotent: boolean;
+  /** the body streams from the caller, so the request can't be sent twice */
+  private readonly streamsBody: boolean;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly target: ProxyTarget,
+    private readonly upstreams: UpstreamPools,
+    private readonly report: AttemptReport,
+  ) {
+    this.idempotent = isIdempotent(req.method);
+    this.streamsBody = target.body === undefined && hasBody(req);
+  }
+
+  start(): void {
+    this.res.once('close', () => {
+      if (this.res.writableFinished) return;
+      this.callerLeft = true;
+      this.cancelAll('caller-left');
+    });
+    if (this.launch(false)) return;
+    this.report.notice('no-instance', 'no ready instance');
+    sendJson(this.res, 503, {
+      error: `no ready instance of service "${this.target.route}"`,
+      service: this.target.route,
+      fix: `see "npx tall ps" for its instances and "npx tall logs ${this.target.route}" for why they are not ready`,
+    });
+  }
+
+  private get replayable(): boolean {
+    return this.idempotent && !this.streamsBody;
+  }
+
+  private launch(hedge: boolean): boolean {
+    const endpoint = this.target.pool.pick(this.tried);
+    if (!endpoint) return false;
+    const attempt: Attempt = { endpoint, controller: new AbortController(), hedge };
+    this.tried.add(endpoint.id);
+    this.live.add(attempt);
+    this.target.pool.begin(endpoint.id);
+    const { timeouts } = this.target.settings;
+    if (!hedge && this.replayable && timeouts.hedgeAfterMs !== false && this.tried.size < MAX_ATTEMPTS) {
+      this.hedgeTimer = setTimeout(() => this.hedge(attempt), timeouts.hedgeAfterMs);
+    }
+    // undici's stream() is its API for proxies: the answer is written straight into `res` without buffering.
+    this.upstreams.for(endpoint, timeouts.connectMs).stream(
+      {
+        path: this.target.path,
+        method: (this.req.method ?? 'GET') as 'GET',
+        headers: requestHeadersFor(this.req, this.target.prefix),
+        body: this.target.body ?? (this.streamsBody ? this.req : null),
+        signal: attempt.controller.signal,
+        headersTimeout: timeouts.headersMs,
+        bodyTimeout: timeouts.idleMs,
+      },
+      ({ statusCode, headers }) => this.answered(attempt, statusCode, headers as Record<string, string | string[]>),
+      (error) => this.finished(attempt, error),
+    );
+    return true;
+  }
+
+  private hedge(slow: Attempt): void {
+    if (this.winner || this.callerLeft || !this.live.has(slow)) return;
+    if (this.launch(true)) {
+      slow.overdue = true;
+      this.report.notice('hedge', `no answer within ${this.target.settings.timeouts.hedgeAfterMs} ms; also sent to another instance`, slow.endpoint.id);
+    }
+  }
+
+  private answered(attempt: Attempt, statusCode: number, headers: Record<string, string | string[]>): Writable {
+    if (this.winner || this.callerLeft || attempt.abandoned) {
+      setImmediate(() => this.cancel(attempt, 'lost-race'));
+      return discard();
+    }
+    this.winner = attempt;
+    clearTimeout(this.hedgeTimer);
+    for (const other of this.live) if (other !== attempt) this.cancel(other, 'lost-race');
+    this.res.writeHead(statusCode, { ...withoutHopByHop(headers), 'x-instance': attempt.endpoint.id });
+    return this.res;
+  }
+
+  private finished(attempt: Attempt, error: Error | null): void {
+    this.live.delete(attempt);
+    this.target.pool.end(attempt.endpoint.id);
+    if (!error) {
+      if (attempt === this.winner) this.report.succeeded(attempt.endpoint);
+      return;
+    }
+    if (attempt.abandoned) {
+      if (attempt.abandoned === 'lost-race' && attempt.overdue) this.report.failed(attempt.endpoint, 'hedged');
+      return;
+    }
+    const failure = classifyFailure(error as NodeJS.ErrnoException);
+    if (failure !== 'other') this.report.failed(attempt.endpoint, failure);
+    if (this.callerLeft) return;
+    if (attempt === this.winner) {
+      // The answer had begun: the caller gets a cut-off body, the only honest signal left.
+      this.report.notice(failure === 'idle-timeout' ? 'timeout' : 'failed', describe(failure, error, this.target.settings), attempt.endpoint.id);
+      this.res.destroy();
+      return;
+    }
+    if (this.winner || this.live.size > 0) return; // another try may still answer
+    clearTimeout(this.hedgeTimer);
+    if (mayTryElsewhere(failure, this.replayable) && this.tried.size < MAX_ATTEMPTS && this.launch(false)) {
+      this.report.notice('retry', `${describe(failure, error, this.target.settings)}; trying another instance`, attempt.endpoint.id);
+      return;
+    }
+    const timedOut = failure === 'headers-timeout';
+    this.report.notice(timedOut ? 'timeout' : 'failed', describe(failure, error, this.target.settings), attempt.endpoint.id);
+    sendJson(this.res, timedOut ? 504 : 502, {
+      error: `instance ${attempt.endpoint.id} ${describe(failure, error, this.target.settings)}`,
+      service: this.target.route,
+      instance: attempt.endpoint.id,
+      fix: `see "npx tall logs ${attempt.endpoint.id}" and "npx tall events ${this.target.route}"`,
+    });
+  }
+
+  private cancelAll(why: 'lost-race' | 'caller-left'): void {
+    clearTimeout(this.hedgeTimer);
+    for (const attempt of this.live) this.cancel(attempt, why);
+  }
+
+  private cancel(attempt: Attempt, why: 'lost-race' | 'caller-left'): void {
+    attempt.abandoned ??= why;
+    attempt.controller.abort();
+  }
+}
+
+function describe(failure: GatewayFailure, error: Error, settings: RouteSettings): string {
+  switch (failure) {
+    case 'connect':
+      return `refused the connection or did not accept it within ${settings.timeouts.connectMs} ms`;
+    case 'reset':
+      return 'closed the connection before answering';
+    case 'headers-timeout':
+      return `gave no answer within ${seconds(settings.timeouts.headersMs)} (the service's headers timeout)`;
+    case 'idle-timeout':
+      return `stopped sending its answer for ${seconds(settings.timeouts.idleMs)} (the service's idle timeout)`;
+    default:
+      return `failed: ${error.message}`;
+  }
+}
+
+const seconds = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`);
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body, null, 2);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
