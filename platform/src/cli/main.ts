@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ApiError } from '../control-plane/api-client.js';
+import { UserError } from '../control-plane/user-error.js';
 import { CliError, color } from './output.js';
 import { registerDoctor } from './verbs/doctor.js';
 import { registerDown } from './verbs/down.js';
@@ -28,8 +29,9 @@ try {
     console.error(color.red(`error: ${error.message}`));
     if (error.fix) console.error(`fix: ${error.fix}`);
     process.exitCode = error.exitCode;
-  } else if (error instanceof ApiError) {
+  } else if (error instanceof ApiError || error instanceof UserError) {
     console.error(color.red(`error: ${error.message}`));
+    if (error instanceof UserError && error.fix) console.error(`fix: ${error.fix}`);
     process.exitCode = 1;
   } else {
     throw error;

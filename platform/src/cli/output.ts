@@ -17,6 +17,11 @@ function stripAnsi(text: string): string {
   return text.replace(/\u001b\[\d+m/g, '');
 }
 
+/** A compose-file warning, as every verb prints it: "warning: services/compose.yaml:12: …". */
+export function printWarning(warning: { file: string; line?: number; message: string }): void {
+  console.error(paint(33)(`warning: ${warning.file}${warning.line ? `:${warning.line}` : ''}: ${warning.message}`));
+}
+
 /** An error meant for the user: printed as "error: …" plus what to do, exit code 1 (2 for usage errors). */
 export class CliError extends Error {
   constructor(message: string, readonly fix?: string, readonly exitCode = 1) {

@@ -1,23 +1,19 @@
-import { resolveEnvironment, type Environment } from '../environments/environment.js';
-import { isAlive, readState, type PlatformState } from '../control-plane/state-file.js';
-import { CliError } from './output.js';
+import { PlatformClient } from '../control-plane/platform-client.js';
+import type { PlatformState } from '../control-plane/state-file.js';
 
-/** The environment named by --env, and its running control plane's state if one is running. */
-export function locate(envName: string): { env: Environment; state?: PlatformState } {
-  let env: Environment;
-  try {
-    env = resolveEnvironment(envName);
-  } catch (error) {
-    throw new CliError((error as Error).message);
-  }
-  const state = readState(env.stateDir);
-  return { env, state: state && isAlive(state.pid) ? state : undefined };
+/** The client of the environment named by --env (and --file, for `up`). */
+export function platformOf(envName: string, composeFile?: string): PlatformClient {
+  return PlatformClient.of(envName, { composeFile });
 }
 
-export function requireRunning(envName: string): { env: Environment; state: PlatformState } {
-  const { env, state } = locate(envName);
-  if (!state) {
-    throw new CliError(`the platform is not running${envName === 'default' ? '' : ` for environment "${envName}"`}`, `start it with: npx tall up${envName === 'default' ? '' : ` --env ${envName}`}`);
-  }
-  return { env, state };
+/** The running platform of that environment; an error that says how to start it when there is none. */
+export function requireRunning(envName: string): { client: PlatformClient; state: PlatformState } {
+  const client = platformOf(envName);
+  return { client, state: client.requireRunning() };
+}
+
+/** The environment named by --env, and its running control plane's state if one is running. */
+export function locate(envName: string): { env: PlatformClient['env']; state?: PlatformState } {
+  const client = platformOf(envName);
+  return { env: client.env, state: client.running() };
 }

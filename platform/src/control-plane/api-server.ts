@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { UserError } from './control-plane.js';
+import { UserError } from './user-error.js';
 
 export type ApiHandler = (body: Record<string, unknown>) => Promise<unknown>;
 

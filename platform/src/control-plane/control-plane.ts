@@ -12,6 +12,7 @@ import { drain } from '../scaling/drain.js';
 import type { InstanceHandle, Runtime } from '../runtimes/runtime.js';
 import { instanceId, viewOf, type Instance, type InstanceView } from './instance.js';
 import { startOrder } from './start-order.js';
+import { UserError } from './user-error.js';
 
 export type Phase = 'starting' | 'running' | 'failed' | 'stopping';
 
@@ -19,6 +20,8 @@ export interface StartupFailure {
   service: string;
   instance?: string;
   reason: string;
+  /** what to do about it, when more precise than "fix the service" */
+  fix?: string;
   logTail: string[];
 }
 
@@ -302,6 +305,3 @@ export class ControlPlane extends EventEmitter {
     throw new Error('timed out waiting for services to be ready');
   }
 }
-
-/** A mistake in what the user asked for: shown as is, without a stack. */
-export class UserError extends Error {}

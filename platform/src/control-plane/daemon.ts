@@ -3,30 +3,36 @@
  * It outlives the CLI; the CLI finds it through .tall/<env>/state.json.
  */
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseCompose } from '../compose/parse-compose.js';
-import { resolveEnvironment, requestedRouterPort } from '../environments/environment.js';
+import { ComposeError } from '../compose/errors.js';
+import { resolveEnvironment } from '../environments/environment.js';
 import { EventLog } from '../monitoring/event-log.js';
 import { LogStore } from '../monitoring/log-store.js';
 import { RouterThread } from '../routing/router-thread.js';
-import { createRuntime } from '../runtimes/create-runtime.js';
+import { driverFor } from '../runtimes/registry.js';
 import type { RuntimeKind } from '../runtimes/runtime.js';
 import { ApiServer } from './api-server.js';
-import { ControlPlane, UserError } from './control-plane.js';
+import { ControlPlane } from './control-plane.js';
+import { UserError } from './user-error.js';
 import { writeState, type PlatformState } from './state-file.js';
 import { firstFreePort } from '../util/ports.js';
+import { processStartTime } from '../util/process-identity.js';
 
+/** What the platform client settled before starting the control plane (nothing here is a secret: it is in argv). */
 export interface DaemonOptions {
   env: string;
   root: string;
-  composeFile?: string;
+  stateDir: string;
+  composeFile: string;
   runtime: RuntimeKind;
+  /** the router port; none: the next free one from 8081 */
   port?: number;
   timeoutMs: number;
 }
 
 async function main(options: DaemonOptions): Promise<void> {
-  const env = resolveEnvironment(options.env, options.root, options.composeFile);
+  const env = resolveEnvironment(options.env, options.root, options.composeFile, dirname(options.stateDir));
   mkdirSync(env.stateDir, { recursive: true });
   // Each `up` starts a fresh record; the previous run's is kept once as *.previous.
   for (const name of ['logs.jsonl', 'events.jsonl']) {
@@ -36,7 +42,7 @@ async function main(options: DaemonOptions): Promise<void> {
   const logs = new LogStore(join(env.stateDir, 'logs.jsonl'));
   const events = new EventLog(join(env.stateDir, 'events.jsonl'), (event) => logs.write('platform', `${event.type}: ${event.message}`));
   const state: PlatformState = {
-    env: env.name, runtime: options.runtime, pid: process.pid, phase: 'preparing', startedAt: new Date().toISOString(),
+    env: env.name, runtime: options.runtime, pid: process.pid, pidStartTime: processStartTime(process.pid), phase: 'preparing', startedAt: new Date().toISOString(),
     composeFile: env.composeFile, projectName: env.projectName, progress: [], warnings: [], services: [], instances: [],
   };
   const publish = () => writeState(env.stateDir, state);
@@ -58,8 +64,8 @@ async function main(options: DaemonOptions): Promise<void> {
   process.on('SIGINT', () => void shutdown());
 
   try {
-    const port = requestedRouterPort(env, options.port) ?? (await firstFreePort(8081));
-    const setup = await createRuntime(options.runtime, env, port, { ...env.variables, ...stringEnv(process.env), TALL_ENV: env.name });
+    const port = options.port ?? (await firstFreePort(8081));
+    const setup = await (await driverFor(options.runtime)).create(env, port, { ...env.variables, ...stringEnv(process.env), TALL_ENV: env.name });
     const project = parseCompose(env.composeFile, { env: setup.interpolation });
     state.warnings = project.warnings;
     let plane: ControlPlane | undefined;
@@ -106,7 +112,9 @@ async function main(options: DaemonOptions): Promise<void> {
     await controlPlane.up(options.timeoutMs, progress);
   } catch (error) {
     state.phase = 'failed';
-    state.failure ??= { service: 'platform', reason: error instanceof UserError ? error.message : (error as Error).message, logTail: [] };
+    state.failure ??= error instanceof ComposeError
+      ? { service: 'platform', reason: error.message, fix: `fix the compose file (check it with "npx tall config"), then run "npx tall up" again`, logTail: [] }
+      : { service: 'platform', reason: (error as Error).message, fix: error instanceof UserError ? error.fix : undefined, logTail: [] };
     publish();
     await stop().catch(() => undefined);
     state.phase = 'failed';

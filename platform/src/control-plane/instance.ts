@@ -34,12 +34,15 @@ export interface InstanceView {
   restarts: number;
   address: string;
   pid?: number;
+  pidStartTime?: string;
   containerId?: string;
   startedAt: string;
   lastExit?: Instance['lastExit'];
 }
 
 export function viewOf(instance: Instance): InstanceView {
+  // A crashed instance's pid is history (and may soon be a stranger's): only a live process is shown.
+  const live = instance.state === 'starting' || instance.state === 'running' || instance.state === 'stopping';
   return {
     service: instance.service,
     index: instance.index,
@@ -49,7 +52,8 @@ export function viewOf(instance: Instance): InstanceView {
     ejected: Boolean(instance.ejected),
     restarts: instance.restarts,
     address: `${instance.handle.host}:${instance.handle.port}`,
-    pid: instance.handle.pid,
+    pid: live ? instance.handle.pid : undefined,
+    pidStartTime: live ? instance.handle.pidStartTime : undefined,
     containerId: instance.handle.containerId,
     startedAt: new Date(instance.startedAt).toISOString(),
     lastExit: instance.lastExit,

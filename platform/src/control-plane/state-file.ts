@@ -9,7 +9,9 @@ import type { InstanceView } from './instance.js';
 export interface PlatformState {
   env: string;
   runtime: RuntimeKind;
+  /** the control plane's own process, and when it started (a pid alone may belong to a stranger by now) */
   pid: number;
+  pidStartTime?: string;
   phase: Phase | 'preparing';
   startedAt: string;
   composeFile: string;
@@ -46,13 +48,4 @@ export function readState(stateDir: string): PlatformState | undefined {
 
 export function removeState(stateDir: string): void {
   rmSync(stateFile(stateDir), { force: true });
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -40,12 +40,16 @@ export function findRoot(from = process.cwd()): string {
   }
 }
 
-export function resolveEnvironment(name: string, root = findRoot(), composeFile?: string): Environment {
+/**
+ * `stateRoot` is the folder that holds one state folder per environment: `.tall/` under the root, unless TALL_STATE_DIR
+ * (or the caller, e.g. a throwaway check platform) says otherwise.
+ */
+export function resolveEnvironment(name: string, root = findRoot(), composeFile?: string, stateRoot?: string): Environment {
   if (!isValidEnvName(name)) throw new Error(`"${name}" is not a valid environment name: use lowercase letters, digits and dashes (e.g. staging)`);
   const file = resolve(composeFile ?? join(root, 'services', 'compose.yaml'));
   const envFile = join(dirname(file), 'environments', `${name}.env`);
   const hasEnvFile = existsSync(envFile);
-  const stateDir = join(process.env.TALL_STATE_DIR ?? join(root, '.tall'), name);
+  const stateDir = join(stateRoot ?? process.env.TALL_STATE_DIR ?? join(root, '.tall'), name);
   // Named after the state folder, so two checkouts (or a learner's platform and a throwaway one for checks) never share containers.
   const owner = createHash('sha256').update(stateDir).digest('hex').slice(0, 6);
   return {

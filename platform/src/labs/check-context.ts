@@ -2,12 +2,9 @@
  * What a check gets to work with (the CheckContext of check-api.ts), bound to one throwaway environment and to the
  * check's own time limit: every request, `tall` run and wait gives up when the check's AbortSignal fires.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { parseCompose } from '../compose/parse-compose.js';
-import { resolveEnvironment } from '../environments/environment.js';
 import {
   CheckFailed,
   brief,
@@ -20,12 +17,11 @@ import {
   type InstanceInfo,
   type RequestOptions,
   type RuntimeKind,
-  type ServiceInfo,
   type TallRun,
 } from './check-api.js';
-import { readComposeDocument, runTall, type Slot, type StartedEnvironment } from './throwaway.js';
+import { platformIn, readComposeDocument, runTall, type Slot, type StartedEnvironment } from './throwaway.js';
+import { driverFor } from '../runtimes/registry.js';
 
-const execFileAsync = promisify(execFile);
 /** The verbs that act on one environment (and take --env). */
 const ENV_VERBS = new Set(['up', 'down', 'ps', 'scale', 'kill', 'logs', 'events']);
 
@@ -58,7 +54,12 @@ export function environmentHandle(env: StartedEnvironment, binding: Binding): En
       throw new CheckFailed(`"tall ${args.join(' ')} --json" printed something that is not JSON: ${brief(run.stdout)}`);
     }
   };
-  const ps = () => tallJson<{ services: ServiceInfo[]; instances: InstanceInfo[] }>(['ps']);
+  const platform = platformIn(slot, env.name, env.composeFile);
+  const ps = async () => {
+    const state = platform.running();
+    if (!state) throw new CheckFailed(`the platform of environment "${env.name}" is not running any more`);
+    return state;
+  };
   return {
     name: env.name,
     started: env.started,
@@ -75,18 +76,13 @@ export function environmentHandle(env: StartedEnvironment, binding: Binding): En
       return (await ps()).services;
     },
     compose(): ComposeService[] {
-      const resolved = resolveEnvironment(env.name, slot.root, env.composeFile);
-      return parseCompose(env.composeFile, { env: { ...env.variables, ...resolved.variables, ROUTER_URL: env.routerUrl } }).services;
+      return parseCompose(env.composeFile, { env: { ...env.variables, ...platform.env.variables, ROUTER_URL: env.routerUrl } }).services;
     },
     async signal(instance: InstanceInfo, signal: NodeJS.Signals) {
       binding.activity.current = `sending ${signal} to ${instance.id}`;
-      if (runtime === 'docker') {
-        if (!instance.containerId) throw new CheckFailed(`${instance.id} has no container id in "tall ps --json"`);
-        await execFileAsync('docker', ['kill', '--signal', signal, instance.containerId]);
-      } else {
-        if (!instance.pid) throw new CheckFailed(`${instance.id} has no pid in "tall ps --json"`);
-        process.kill(instance.pid, signal);
-      }
+      await (await driverFor(runtime)).signal(instance, signal).catch((error: Error) => {
+        throw new CheckFailed(`could not send ${signal} to ${instance.id}: ${error.message}`);
+      });
     },
     async logs(source: string, lines = 20) {
       const run = await tall(['logs', source, '--json', '-n', String(lines)]);

@@ -1,9 +1,10 @@
 /** What the lab verbs share: the manifest and progress of this kit, the lab a verb is about, the runtime to check on. */
 import { color } from '../cli/output.js';
 import { CliError } from '../cli/output.js';
-import { isAlive, readState } from '../control-plane/state-file.js';
+import { readState } from '../control-plane/state-file.js';
+import { isSameProcess } from '../util/process-identity.js';
 import { resolveEnvironment } from '../environments/environment.js';
-import { defaultRuntime } from '../runtimes/create-runtime.js';
+import { driverFor, pickRuntime } from '../runtimes/registry.js';
 import type { RuntimeKind } from '../runtimes/runtime.js';
 import { labPaths, type LabPaths } from './lab-paths.js';
 import { describeLabs, findLab, loadManifest, ManifestError, type Lab, type Manifest } from './manifest.js';
@@ -43,19 +44,16 @@ export function pickLab(workspace: LabWorkspace, ref: string | undefined, option
 
 /** --runtime, else TALL_RUNTIME, else the runtime of the learner's running platform, else what `tall up` would pick. */
 export async function chooseRuntime(requested: RuntimeKind | undefined, paths: LabPaths): Promise<RuntimeKind> {
-  const runtime = requested ?? (process.env.TALL_RUNTIME as RuntimeKind | undefined) ?? runningRuntime(paths) ?? (await defaultRuntime());
-  if (runtime === 'docker') {
-    const { dockerAvailable } = await import('../runtimes/docker/docker-runtime.js');
-    const docker = await dockerAvailable();
-    if (!docker.ok) throw new CliError(`--runtime docker: ${docker.problem}`, `${docker.fix ?? 'start Docker'}, or check on the process runtime: --runtime process`);
-  }
+  const runtime = requested ?? (process.env.TALL_RUNTIME ? await pickRuntime() : undefined) ?? runningRuntime(paths) ?? (await pickRuntime());
+  const available = await (await driverFor(runtime)).availability();
+  if (!available.ok) throw new CliError(`--runtime ${runtime}: ${available.problem}`, `${available.fix ?? 'see "npx tall doctor"'}, or check on the process runtime: --runtime process`);
   return runtime;
 }
 
 function runningRuntime(paths: LabPaths): RuntimeKind | undefined {
   try {
     const state = readState(resolveEnvironment('default', paths.workRoot).stateDir);
-    return state && isAlive(state.pid) ? state.runtime : undefined;
+    return state && isSameProcess(state.pid, state.pidStartTime) ? state.runtime : undefined;
   } catch {
     return undefined;
   }

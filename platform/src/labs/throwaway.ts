@@ -10,9 +10,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, 
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { parse, stringify } from 'yaml';
-import { callApi } from '../control-plane/api-client.js';
-import { isAlive, readState, removeState } from '../control-plane/state-file.js';
-import { cleanUpLeftovers } from '../cli/leftovers.js';
+import { PlatformClient } from '../control-plane/platform-client.js';
+import { isAlive } from '../util/process-identity.js';
 import { freePort } from '../util/ports.js';
 import type { ComposeDocument, EnvironmentRequest, RuntimeKind, StartFailure, TallRun } from './check-api.js';
 import { KIT_ROOT, TALL_BIN } from './lab-paths.js';
@@ -128,8 +127,9 @@ export interface StartedEnvironment {
 }
 
 /**
- * `tall up --env <name>` in the slot, on a free port. A variant of the compose file (request.compose / request.only) is
- * written beside the copy's compose.yaml so relative build contexts and env files still resolve.
+ * Starts environment <name> of the slot's copy on a free port, as `tall up --env <name>` would (through the same platform
+ * client, without a CLI in between). A variant of the compose file (request.compose / request.only) is written beside
+ * the copy's compose.yaml so relative build contexts and env files still resolve.
  */
 export async function startEnvironment(slot: Slot, name: string, request: EnvironmentRequest, options: RunOptions & { timeoutMs: number }): Promise<StartedEnvironment> {
   let composeFile = join(slot.services, 'compose.yaml');
@@ -143,36 +143,26 @@ export async function startEnvironment(slot: Slot, name: string, request: Enviro
   const variables = { ...configVariables(slot, request.config), ...(request.variables ?? {}) };
   const port = await freePort();
   const started = Date.now();
-  const args = ['up', '--env', name, '--port', String(port), '--timeout', String(Math.ceil(options.timeoutMs / 1000)), '--json'];
-  if (composeFile !== join(slot.services, 'compose.yaml')) args.push('--file', composeFile);
-  const run = await runTall(slot, args, { ...options, variables, timeoutMs: options.timeoutMs + 30_000 });
-  const base = { name, port, routerUrl: `http://127.0.0.1:${port}`, startMs: Date.now() - started, composeFile, variables };
-  const output = parseJson<{ ok?: boolean; routerUrl?: string; failure?: StartFailure }>(run.stdout);
-  if (run.code === 0 && output?.ok) return { ...base, started: true, routerUrl: output.routerUrl ?? base.routerUrl };
-  const failure: StartFailure = output?.failure
-    ? { ...output.failure, logTail: output.failure.logTail ?? [] }
-    : { reason: cleanError(run.stderr) || `tall up exited with code ${run.code}`, logTail: [] };
-  return { ...base, started: false, failure };
+  const base = { name, port, routerUrl: `http://127.0.0.1:${port}`, composeFile, variables };
+  try {
+    const { state } = await platformIn(slot, name, composeFile).start({ runtime: options.runtime, port, timeoutMs: options.timeoutMs, variables, abortSignal: options.abortSignal });
+    const startMs = Date.now() - started;
+    if (state.phase === 'running') return { ...base, startMs, started: true, routerUrl: state.routerUrl ?? base.routerUrl };
+    const failure = state.failure ?? { service: 'platform', reason: 'the control plane stopped', logTail: [] };
+    return { ...base, startMs, started: false, failure: { ...failure, logTail: failure.logTail ?? [] } };
+  } catch (error) {
+    return { ...base, startMs: Date.now() - started, started: false, failure: { reason: (error as Error).message, logTail: [] } };
+  }
 }
 
-/**
- * What `tall down --env <name>` does, without starting a CLI for it (teardown is on the learner's clock): ask the
- * control plane to stop, wait for it, and clean up whatever a control plane that died left behind.
- */
+/** The platform client of one environment of the slot (its own state folder, never the learner's .tall/). */
+export function platformIn(slot: Slot, name: string, composeFile?: string): PlatformClient {
+  return PlatformClient.of(name, { root: slot.root, stateRoot: slot.stateDir, composeFile });
+}
+
+/** What `tall down --env <name>` does, in-process: teardown is on the learner's clock. */
 export async function stopEnvironment(slot: Slot, name: string): Promise<void> {
-  const stateDir = join(slot.stateDir, name);
-  const state = readState(stateDir);
-  if (!state) return;
-  if (isAlive(state.pid)) {
-    await callApi(state, '/down', {}, 10_000).catch(() => {
-      if (isAlive(state.pid)) process.kill(state.pid, 'SIGTERM');
-    });
-    const deadline = Date.now() + 60_000;
-    while (isAlive(state.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    if (isAlive(state.pid)) process.kill(state.pid, 'SIGKILL');
-  }
-  await cleanUpLeftovers(readState(stateDir) ?? state);
-  removeState(stateDir);
+  await platformIn(slot, name).stop();
 }
 
 /** The variables of services/environments/<config>.env in the copy ({} when there is no such file). */
@@ -203,8 +193,7 @@ function keepOnly(document: ComposeDocument, keep: string[]): void {
 
 /** Is the control plane of this environment still alive? (A crash of the platform itself must fail the checks.) */
 export function environmentAlive(slot: Slot, name: string): boolean {
-  const state = readState(join(slot.stateDir, name));
-  return Boolean(state && isAlive(state.pid));
+  return platformIn(slot, name).running() !== undefined;
 }
 
 function readJson<T>(file: string): T | undefined {
@@ -213,22 +202,4 @@ function readJson<T>(file: string): T | undefined {
   } catch {
     return undefined;
   }
-}
-
-function parseJson<T>(text: string): T | undefined {
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
-  }
-}
-
-/** "error: could not start: …\nfix: …" → the message without the CLI's prefixes. */
-export function cleanError(stderr: string): string {
-  return stderr
-    .split('\n')
-    .filter((line) => !/^\(run with --help/.test(line))
-    .map((line) => line.replace(/^error: /, ''))
-    .join('\n')
-    .trim();
 }

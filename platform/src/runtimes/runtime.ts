@@ -10,8 +10,9 @@ export interface InstanceHandle {
   /** where the instance answers, always on loopback */
   host: '127.0.0.1';
   port: number;
-  /** process runtime */
+  /** process runtime: the instance's process (its process group leader) and when it started */
   pid?: number;
+  pidStartTime?: string;
   /** docker runtime */
   containerId?: string;
 }

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { callApi } from '../../control-plane/api-client.js';
-import type { InstanceView } from '../../control-plane/instance.js';
 import { CliError, color, printJson } from '../output.js';
 import { requireRunning } from '../platform-handle.js';
 import { parseInstanceRef } from '../arguments.js';
@@ -13,11 +11,11 @@ export function registerKill(program: Command): void {
     .option('--env <name>', 'environment', process.env.TALL_ENV ?? 'default')
     .option('--json', 'print the result as JSON')
     .action(async (ref: { service: string; index?: number }, options: { env: string; json?: boolean }) => {
-      const { state } = requireRunning(options.env);
+      const { client, state } = requireRunning(options.env);
       if (!state.services.some((s) => s.name === ref.service)) {
         throw new CliError(`no service "${ref.service}"`, `services: ${state.services.map((s) => s.name).join(', ')}`, 2);
       }
-      const killed = await callApi<InstanceView>(state, '/kill', ref);
+      const killed = await client.kill(ref.service, ref.index);
       if (options.json) return printJson({ killed });
       console.log(color.green(`✔ sent SIGKILL to ${killed.id}`));
       console.log(`watch it come back: npx tall events${state.env === 'default' ? '' : ` --env ${state.env}`}   ·   npx tall ps`);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { color, printJson, table } from '../output.js';
-import { requireRunning } from '../platform-handle.js';
+import { driverFor } from '../../runtimes/registry.js';
+import { CliError, color, printJson, table } from '../output.js';
+import { platformOf } from '../platform-handle.js';
 
 export function registerPs(program: Command): void {
   program
@@ -8,13 +9,22 @@ export function registerPs(program: Command): void {
     .description('list every instance: service, index, state, readiness, restarts, address, pid or container id')
     .option('--env <name>', 'environment', process.env.TALL_ENV ?? 'default')
     .option('--json', 'print as JSON (pid / containerId for outside tools)')
-    .action((options: { env: string; json?: boolean }) => {
-      const { state } = requireRunning(options.env);
+    .action(async (options: { env: string; json?: boolean }) => {
+      const client = platformOf(options.env);
+      const status = await client.status();
+      if (status.kind === 'orphaned') {
+        const { record, leftovers } = status;
+        const message = `the control plane of environment "${record.env}" (pid ${record.pid}) is gone without having stopped what it started; still running: ${leftovers.join(', ')}`;
+        if (options.json) return printJson({ env: record.env, runtime: record.runtime, phase: 'orphaned', leftovers, error: message });
+        throw new CliError(message, `stop them with "npx tall down${client.envFlag()}", or start afresh with "npx tall up${client.envFlag()}" (it stops them first)`);
+      }
+      if (status.kind === 'stopped') client.requireRunning();
+      const state = client.requireRunning();
       if (options.json) {
         return printJson({ env: state.env, runtime: state.runtime, phase: state.phase, routerUrl: state.routerUrl, services: state.services, instances: state.instances });
       }
-      const idColumn = state.runtime === 'docker' ? 'CONTAINER' : 'PID';
-      const rows = [['INSTANCE', 'STATE', 'READY', 'RESTARTS', 'ADDRESS', idColumn].map(color.bold)];
+      const driver = await driverFor(state.runtime);
+      const rows = [['INSTANCE', 'STATE', 'READY', 'RESTARTS', 'ADDRESS', driver.idLabel].map(color.bold)];
       for (const instance of state.instances) {
         rows.push([
           instance.id,
@@ -22,7 +32,7 @@ export function registerPs(program: Command): void {
           instance.ejected ? color.yellow('ejected') : instance.ready ? color.green('yes') : color.red('no'),
           String(instance.restarts),
           instance.address,
-          instance.containerId?.slice(0, 12) ?? String(instance.pid ?? '-'),
+          driver.idOf(instance) ?? '-',
         ]);
       }
       console.log(`environment "${state.env}" · ${state.runtime} runtime · router ${state.routerUrl} · ${state.phase}\n`);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { callApi } from '../../control-plane/api-client.js';
 import { CliError, color, printJson } from '../output.js';
 import { requireRunning } from '../platform-handle.js';
 import { parseReplicas } from '../arguments.js';
@@ -13,11 +12,11 @@ export function registerScale(program: Command): void {
     .option('--env <name>', 'environment', process.env.TALL_ENV ?? 'default')
     .option('--json', 'print the result as JSON')
     .action(async (service: string, replicas: number, options: { env: string; json?: boolean }) => {
-      const { state } = requireRunning(options.env);
+      const { client, state } = requireRunning(options.env);
       if (!state.services.some((s) => s.name === service)) {
         throw new CliError(`no service "${service}"`, `services: ${state.services.map((s) => s.name).join(', ')}`, 2);
       }
-      const result = await callApi<{ from: number; to: number; ready: number }>(state, '/scale', { service, replicas });
+      const result = await client.scale(service, replicas);
       if (options.json) return printJson({ service, ...result });
       console.log(color.green(`✔ ${service}: ${result.from} → ${result.to} instance${result.to === 1 ? "" : "s"}, ${result.ready} ready`));
       console.log(`see them with: npx tall ps${state.env === 'default' ? '' : ` --env ${state.env}`}`);

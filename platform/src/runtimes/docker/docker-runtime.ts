@@ -10,6 +10,7 @@ import { docker, DockerCommandError, inspectContainers, isGone, loopbackPort, ru
 import { dockerAvailable } from './docker-availability.js';
 import { ContainerEvents, type ContainerDied } from './docker-events.js';
 import { KeyedLock } from './keyed-lock.js';
+import { removeProject } from './project-cleanup.js';
 import { healthcheckArgv, runWithTimeout } from '../healthcheck-command.js';
 import { buildServiceBundles } from './service-bundles.js';
 
@@ -224,26 +225,13 @@ export class DockerRuntime extends EventEmitter implements Runtime {
       // Compose must read the file to take the project down; if the student broke it meanwhile, go by the labels.
       const reason = composeError('docker compose down failed', failure, 3).message.split('\n').slice(-1)[0];
       this.emit('log', 'runtime', `${reason}; removing project "${this.options.projectName}" by its labels instead`);
-      await this.removeByLabel();
+      await removeProject(this.options.projectName);
     } finally {
       this.logs.stopAll();
       this.tracked.clear();
     }
   }
 
-  /** What `down` does, without Compose: every container and network labelled with the project. */
-  private async removeByLabel(): Promise<void> {
-    const filter = `label=com.docker.compose.project=${this.options.projectName}`;
-    const containers = (await docker(['ps', '--all', '--quiet', '--no-trunc', '--filter', filter])).split('\n').filter(Boolean);
-    if (containers.length > 0) {
-      await docker(['stop', '-t', '5', ...containers], { timeoutMs: 60_000 }).catch(() => undefined);
-      await docker(['rm', '--force', '--volumes', ...containers]);
-    }
-    const networks = (await docker(['network', 'ls', '--quiet', '--filter', filter])).split('\n').filter(Boolean);
-    if (networks.length > 0) await docker(['network', 'rm', ...networks]);
-  }
-
-  // --- internals ---------------------------------------------------------------------------------------------
 
   private writeOverride(): void {
     writeOverride(this.options.stateDir, [...this.services.values()]);

@@ -5,6 +5,7 @@ import type { ExecResult, InstanceHandle, Runtime } from '../runtime.js';
 import { freePort } from '../../util/ports.js';
 import { forEachLine } from './line-splitter.js';
 import { healthcheckArgv, runWithTimeout } from '../healthcheck-command.js';
+import { processStartTime } from '../../util/process-identity.js';
 
 interface Supervised {
   handle: InstanceHandle;
@@ -99,7 +100,7 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
     const cwd = service.dir!;
     const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const source = `${service.name}/${handle.index}`;
-    const started: InstanceHandle = { ...handle, pid: child.pid };
+    const started: InstanceHandle = { ...handle, pid: child.pid, pidStartTime: child.pid === undefined ? undefined : processStartTime(child.pid) };
     forEachLine(child.stdout, (line) => this.emit('log', source, line));
     forEachLine(child.stderr, (line) => this.emit('log', source, line));
     const exited = new Promise<void>((resolve) => {

@@ -1,0 +1,225 @@
+/**
+ * The one way to talk to an environment's platform, for the `tall` verbs and the lab engine alike: start it (the
+ * control plane runs in the background and outlives the caller), ask how it is, scale, kill, stop, and clean up after a
+ * control plane that died.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { requestedRouterPort, resolveEnvironment, type Environment } from '../environments/environment.js';
+import { driverFor } from '../runtimes/registry.js';
+import type { RuntimeKind } from '../runtimes/runtime.js';
+import { isSameProcess } from '../util/process-identity.js';
+import { callApi } from './api-client.js';
+import type { DaemonOptions } from './daemon.js';
+import type { InstanceView } from './instance.js';
+import { readState, removeState, type PlatformState } from './state-file.js';
+import { UserError } from './user-error.js';
+import type { Warning } from '../compose/model.js';
+
+const DAEMON = fileURLToPath(new URL('./daemon.ts', import.meta.url));
+// Resolved from the kit itself, not from the folder the system lives in (which may have no node_modules).
+const TSX_LOADER = import.meta.resolve('tsx');
+/** Settled by the client itself, so a value left in the caller's shell can't point the daemon elsewhere. */
+const RESOLVED_HERE = ['TALL_ROOT', 'TALL_STATE_DIR', 'TALL_ENV', 'TALL_PORT', 'TALL_RUNTIME'];
+
+export type PlatformStatus =
+  | { kind: 'running'; state: PlatformState }
+  | { kind: 'stopped' }
+  /** the control plane is gone without having cleaned up: what it started may still run */
+  | { kind: 'orphaned'; record: PlatformState; leftovers: string[] };
+
+export interface StartRequest {
+  runtime: RuntimeKind;
+  /** router port; default: the environment's (8080 for default, TALL_PORT), else the next free one from 8081 */
+  port?: number;
+  /** another compose file than the environment's services/compose.yaml */
+  composeFile?: string;
+  /** how long every service may take to be ready */
+  timeoutMs: number;
+  /** variables for ${VAR} interpolation, as if set in the shell */
+  variables?: Record<string, string>;
+  onProgress?: (line: string) => void;
+  onWarning?: (warning: Warning) => void;
+  /** stops waiting and takes down what started */
+  abortSignal?: AbortSignal;
+}
+
+export interface StartOutcome {
+  state: PlatformState;
+  /** what a previous control plane that died had left running, stopped before starting */
+  cleanedUp: string[];
+}
+
+export interface StopOutcome {
+  wasRunning: boolean;
+  stoppedInstances: number;
+  cleanedUp: string[];
+}
+
+export class PlatformClient {
+  constructor(readonly env: Environment) {}
+
+  /** The client of one environment; `stateRoot` puts its state elsewhere than <root>/.tall (throwaway platforms). */
+  static of(envName: string, options: { root?: string; stateRoot?: string; composeFile?: string } = {}): PlatformClient {
+    try {
+      return new PlatformClient(resolveEnvironment(envName, options.root, options.composeFile, options.stateRoot));
+    } catch (error) {
+      throw new UserError((error as Error).message);
+    }
+  }
+
+  /** The state of a control plane that runs now (its pid still the process that wrote it), else undefined. */
+  running(): PlatformState | undefined {
+    const state = readState(this.env.stateDir);
+    return state && isSameProcess(state.pid, state.pidStartTime) ? state : undefined;
+  }
+
+  /** Like running(), but a missing platform is an error that says how to start it. */
+  requireRunning(): PlatformState {
+    const state = this.running();
+    if (!state) throw new UserError(`the platform is not running${this.envSuffix(' for environment "', '"')}`, `start it with: npx tall up${this.envFlag()}`);
+    return state;
+  }
+
+  async status(): Promise<PlatformStatus> {
+    const running = this.running();
+    if (running) return { kind: 'running', state: running };
+    const record = readState(this.env.stateDir);
+    if (!record) return { kind: 'stopped' };
+    const leftovers = await (await driverFor(record.runtime)).leftovers(record);
+    return leftovers.length > 0 ? { kind: 'orphaned', record, leftovers } : { kind: 'stopped' };
+  }
+
+  /** Starts the control plane in the background and waits until every service is ready, or the start failed. */
+  async start(request: StartRequest): Promise<StartOutcome> {
+    const running = this.running();
+    if (running) {
+      throw new UserError(
+        `the platform is already running for environment "${this.env.name}" (${running.runtime} runtime, router ${running.routerUrl ?? 'starting'})`,
+        `stop it first with "npx tall down${this.envFlag()}", or start another environment with --env <name>`,
+      );
+    }
+    const cleanedUp = await this.cleanUpLeftovers();
+    const driver = await driverFor(request.runtime);
+    const available = await driver.availability();
+    if (!available.ok) throw new UserError(`--runtime ${request.runtime}: ${available.problem}`, `${available.fix ?? 'see "npx tall doctor"'}, or use --runtime process (no Docker needed)`);
+
+    mkdirSync(this.env.stateDir, { recursive: true, mode: 0o700 });
+    removeState(this.env.stateDir);
+    const options: DaemonOptions = {
+      env: this.env.name,
+      root: this.env.root,
+      stateDir: this.env.stateDir,
+      composeFile: this.env.composeFile,
+      runtime: request.runtime,
+      port: requestedRouterPort(this.env, request.port),
+      timeoutMs: request.timeoutMs,
+    };
+    const daemonEnv: NodeJS.ProcessEnv = { ...process.env, ...(request.variables ?? {}) };
+    for (const name of RESOLVED_HERE) delete daemonEnv[name];
+    const log = openSync(join(this.env.stateDir, 'control-plane.log'), 'a', 0o600);
+    const child = spawn(process.execPath, ['--import', TSX_LOADER, DAEMON, JSON.stringify(options)], {
+      cwd: this.env.root,
+      env: daemonEnv,
+      detached: true,
+      stdio: ['ignore', log, log],
+    });
+    closeSync(log);
+    child.unref();
+    const state = await this.waitForOutcome(child.pid!, request);
+    if (state.phase !== 'running') removeState(this.env.stateDir);
+    return { state, cleanedUp };
+  }
+
+  scale(service: string, replicas: number): Promise<{ from: number; to: number; ready: number }> {
+    return callApi(this.requireRunning(), '/scale', { service, replicas });
+  }
+
+  kill(service: string, index?: number): Promise<InstanceView> {
+    return callApi(this.requireRunning(), '/kill', { service, index });
+  }
+
+  /** Stops the control plane and everything it started; then whatever a control plane that died left behind. */
+  async stop(): Promise<StopOutcome> {
+    const state = this.running();
+    if (state) {
+      await callApi(state, '/down', {}, 10_000).catch(() => signal(state.pid, 'SIGTERM'));
+      await waitForExit(state, 60_000);
+    }
+    const cleanedUp = await this.cleanUpLeftovers();
+    removeState(this.env.stateDir);
+    return { wasRunning: Boolean(state), stoppedInstances: state?.instances.length ?? 0, cleanedUp };
+  }
+
+  /** What a control plane that died left running (from its last published state), stopped; says what it stopped. */
+  async cleanUpLeftovers(): Promise<string[]> {
+    const record = readState(this.env.stateDir);
+    if (!record || this.running()) return [];
+    return (await driverFor(record.runtime)).cleanUpLeftovers(record);
+  }
+
+  /** " --env staging", or "" for the default environment: for the commands printed as next steps. */
+  envFlag(): string {
+    return this.envSuffix(' --env ', '');
+  }
+
+  private envSuffix(before: string, after: string): string {
+    return this.env.name === 'default' ? '' : `${before}${this.env.name}${after}`;
+  }
+
+  private async waitForOutcome(pid: number, request: StartRequest): Promise<PlatformState> {
+    const deadline = Date.now() + request.timeoutMs + 30_000;
+    let shownProgress = 0;
+    let shownWarnings = 0;
+    let readyShown = '';
+    const failed = (reason: string): PlatformState => ({ ...(readState(this.env.stateDir) ?? this.emptyState(pid, request.runtime)), phase: 'failed', failure: { service: 'platform', reason, logTail: [] } });
+    while (Date.now() < deadline) {
+      if (request.abortSignal?.aborted) {
+        await this.stop();
+        return failed('interrupted');
+      }
+      const state = readState(this.env.stateDir);
+      if (state) {
+        for (const warning of state.warnings.slice(shownWarnings)) request.onWarning?.(warning);
+        shownWarnings = state.warnings.length;
+        for (const line of state.progress.slice(shownProgress)) request.onProgress?.(line);
+        shownProgress = state.progress.length;
+        const ready = state.services.map((s) => `${s.name} ${s.ready}/${s.desired}`).join(', ');
+        if (state.phase === 'starting' && ready && ready !== readyShown) {
+          request.onProgress?.(`ready: ${ready}`);
+          readyShown = ready;
+        }
+        if (state.phase === 'running' || state.phase === 'failed') return state;
+      }
+      if (!isSameProcess(pid, undefined)) {
+        return readState(this.env.stateDir) ?? failed(`the control plane exited during start-up; see .tall/${this.env.name}/control-plane.log`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await this.stop();
+    return failed(`not ready within ${Math.round(request.timeoutMs / 1000)} s; everything started has been stopped`);
+  }
+
+  private emptyState(pid: number, runtime: RuntimeKind): PlatformState {
+    return {
+      env: this.env.name, runtime, pid, phase: 'failed', startedAt: new Date().toISOString(), composeFile: this.env.composeFile,
+      projectName: this.env.projectName, progress: [], warnings: [], services: [], instances: [],
+    };
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone
+  }
+}
+
+async function waitForExit(state: PlatformState, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (isSameProcess(state.pid, state.pidStartTime) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  if (isSameProcess(state.pid, state.pidStartTime)) signal(state.pid, 'SIGKILL');
+}

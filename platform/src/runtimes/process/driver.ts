@@ -1,0 +1,32 @@
+import type { InstanceView } from '../../control-plane/instance.js';
+import { isAlive, isSameProcess, killGroupIfSame } from '../../util/process-identity.js';
+import type { RuntimeDriver } from '../registry.js';
+import { ProcessRuntime } from './process-runtime.js';
+
+/** The embedded runtime: each instance a supervised local process. It works wherever Node does. */
+export const processDriver: RuntimeDriver = {
+  kind: 'process',
+  idLabel: 'PID',
+  idOf: (instance) => (instance.pid === undefined ? undefined : String(instance.pid)),
+  availability: async () => ({ ok: true, detail: 'each instance a local process (no Docker needed)' }),
+  async create(env, routerPort, variables) {
+    const interpolation = { ...variables, ROUTER_URL: `http://127.0.0.1:${routerPort}` };
+    return { runtime: new ProcessRuntime({ envName: env.name }), extraRouterHosts: [], interpolation };
+  },
+  async leftovers(record) {
+    return record.instances.filter(stillOurs).map(describe);
+  },
+  async cleanUpLeftovers(record) {
+    return record.instances.filter((instance) => killGroupIfSame(instance.pid!, instance.pidStartTime)).map(describe);
+  },
+  async signal(instance, signal) {
+    if (!instance.pid || !isSameProcess(instance.pid, instance.pidStartTime)) throw new Error(`${instance.id} is not running (no live pid)`);
+    process.kill(instance.pid, signal);
+  },
+};
+
+function stillOurs(instance: InstanceView): boolean {
+  return instance.pid !== undefined && isAlive(instance.pid) && isSameProcess(instance.pid, instance.pidStartTime);
+}
+
+const describe = (instance: InstanceView) => `${instance.id} (pid ${instance.pid})`;
