@@ -12,7 +12,8 @@ export function processStartTime(pid: number): string | undefined {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       // The command name (field 2) may hold spaces and parentheses: count fields after its closing parenthesis.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return fields[19];
+      // A zombie has exited; only its parent's wait() is missing. It is no longer the process we started.
+      return fields[0] === 'Z' ? undefined : fields[19];
     } catch {
       return undefined;
     }
@@ -27,7 +28,7 @@ export function processStartTime(pid: number): string | undefined {
 /** Is `pid` still the process that had `startTime`? (No start time recorded: only whether something has that pid.) */
 export function isSameProcess(pid: number, startTime: string | undefined): boolean {
   const now = processStartTime(pid);
-  if (now === undefined) return isAlive(pid);
+  if (now === undefined) return process.platform === 'linux' ? false : isAlive(pid);
   return startTime === undefined ? true : now === startTime;
 }
 

@@ -10,7 +10,8 @@ import { docker, DockerCommandError, inspectContainers, isGone, loopbackPort, ru
 import { dockerAvailable } from './docker-availability.js';
 import { ContainerEvents, type ContainerDied } from './docker-events.js';
 import { KeyedLock } from './keyed-lock.js';
-import { removeProject } from './project-cleanup.js';
+import { removeProject, removeProjectShellLine } from './project-cleanup.js';
+import { Reaper } from '../reaper.js';
 import { healthcheckArgv, runWithTimeout } from '../healthcheck-command.js';
 import { buildServiceBundles } from './service-bundles.js';
 
@@ -59,6 +60,8 @@ export class DockerRuntime extends EventEmitter implements Runtime {
   private shuttingDown?: Promise<void>;
   /** shutdown() was called: nothing starts any more */
   private closed = false;
+  /** removes the project's containers if the control plane dies without doing it */
+  private readonly reaper: Reaper;
 
   constructor(private readonly options: DockerRuntimeOptions) {
     super();
@@ -72,6 +75,7 @@ export class DockerRuntime extends EventEmitter implements Runtime {
     this.events.on('die', (died: ContainerDied) => this.onDie(died));
     this.events.on('problem', (message: string) => this.emit('log', 'runtime', message));
     this.logs = new ContainerLogs((source, line) => this.emit('log', source, line));
+    this.reaper = new Reaper(removeProjectShellLine(options.projectName));
   }
 
   async prepare(project: ProjectSpec, progress: (line: string) => void): Promise<void> {
@@ -230,6 +234,8 @@ export class DockerRuntime extends EventEmitter implements Runtime {
       this.logs.stopAll();
       this.tracked.clear();
     }
+    // Only once the project is really gone: otherwise the reaper still removes it when this process ends.
+    this.reaper.dismiss();
   }
 
 

@@ -6,6 +6,7 @@ import { freePort } from '../../util/ports.js';
 import { forEachLine } from './line-splitter.js';
 import { healthcheckArgv, runWithTimeout } from '../healthcheck-command.js';
 import { processStartTime } from '../../util/process-identity.js';
+import { Reaper } from '../reaper.js';
 
 interface Supervised {
   handle: InstanceHandle;
@@ -26,6 +27,7 @@ const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'SystemRoot', 'NODE_E
 export class ProcessRuntime extends EventEmitter implements Runtime {
   readonly kind = 'process' as const;
   private readonly instances = new Map<string, Supervised>();
+  private readonly reaper = new Reaper();
 
   constructor(private readonly options: { envName: string }) {
     super();
@@ -84,6 +86,7 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
 
   async shutdown(): Promise<void> {
     await Promise.all([...this.instances.values()].map((instance) => this.stop(instance.handle, 5000)));
+    this.reaper.dismiss();
   }
 
   private spawnInstance(service: ServiceSpec, handle: InstanceHandle): InstanceHandle {
@@ -99,6 +102,7 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
     };
     const cwd = service.dir!;
     const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.reaper.watch(child.pid);
     const source = `${service.name}/${handle.index}`;
     const started: InstanceHandle = { ...handle, pid: child.pid, pidStartTime: child.pid === undefined ? undefined : processStartTime(child.pid) };
     forEachLine(child.stdout, (line) => this.emit('log', source, line));
@@ -108,7 +112,10 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
         this.emit('log', source, `could not start ${argv.join(' ')}: ${error.message}`);
         if (child.pid === undefined) resolve();
       });
-      child.once('exit', () => resolve());
+      child.once('exit', () => {
+        this.reaper.unwatch(child.pid);
+        resolve();
+      });
     });
     const supervised: Supervised = { handle: started, child, env, cwd, stopping: false, exited };
     this.instances.set(key(handle), supervised);
