@@ -186,11 +186,13 @@ export class ControlPlane extends EventEmitter {
     instance.health = new InstanceHealth(service, instance.handle, this.runtime, {
       onReadiness: (ready, detail) => {
         if (this.instances.get(id) !== instance || instance.state === 'stopping') return;
+        const firstTime = ready && instance.state === 'starting';
         instance.ready = ready;
         if (ready) instance.state = 'running';
         this.setInPool(instance, service, ready);
         this.events.record(ready ? 'ready' : 'not-ready', `${id} ${ready ? 'is ready' : 'is not ready'}: ${detail}`, { service: service.name, instance: id });
         this.emit('changed');
+        if (firstTime) void this.checkExposure(instance, service);
       },
       onUnhealthy: (detail) => {
         if (this.instances.get(id) !== instance) return;
@@ -200,6 +202,14 @@ export class ControlPlane extends EventEmitter {
       },
     });
     instance.health.start();
+  }
+
+  /** An instance that listens beyond loopback is reachable from the network past the router: say so, with the fix. */
+  private async checkExposure(instance: Instance, service: ServiceSpec): Promise<void> {
+    const exposed = await this.runtime.exposedAddresses?.(instance.handle).catch(() => []);
+    if (!exposed?.length || this.instances.get(instanceId(instance)) !== instance) return;
+    this.events.record('exposed', `${instanceId(instance)} listens on ${exposed.join(', ')}: reachable from other machines, past the router. ` +
+      `Listen on the address the platform gives in HOST (127.0.0.1), e.g. app.listen(PORT, process.env.HOST)`, { service: service.name, instance: instanceId(instance) });
   }
 
   private setInPool(instance: Instance, service: ServiceSpec, inPool: boolean): void {

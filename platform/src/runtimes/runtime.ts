@@ -48,6 +48,11 @@ export interface Runtime extends EventEmitter {
   kill(handle: InstanceHandle): Promise<void>;
   /** Run a Compose healthcheck test once inside (or beside) the instance. */
   exec(handle: InstanceHandle, test: string[], timeoutMs: number): Promise<ExecResult>;
+  /**
+   * Addresses the instance listens on that other machines could reach (anything but loopback), where the runtime can
+   * tell; a runtime whose instances are isolated anyway (containers publish on 127.0.0.1 only) leaves this out.
+   */
+  exposedAddresses?(handle: InstanceHandle): Promise<string[]>;
   /** Stop and remove everything this runtime started. Idempotent. */
   shutdown(): Promise<void>;
 }

@@ -18,6 +18,8 @@ export const HOST_ALIAS = 'host.docker.internal';
  *    replica itself (`up --scale`)
  *  - extra_hosts: host.docker.internal:host-gateway    how a container reaches the router on the host (Docker Desktop
  *    has the name already; Linux engines need the entry)
+ *  - environment HOST: 0.0.0.0                         where the service listens: inside its container every
+ *    interface, which the published port still binds to 127.0.0.1 on the host (the process runtime gives 127.0.0.1)
  *  - init: true                                        a tiny init (docker-init) as PID 1 passes signals on and reaps
  *    zombies; without it a Node app that has no SIGTERM handler ignores `docker stop` (PID 1 has no default signal
  *    actions) and every stop or `down` waits out the whole grace period before SIGKILL
@@ -36,6 +38,7 @@ export function renderOverride(services: ServiceSpec[]): string {
       restart: no,
       deploy: { replicas: 0, restart_policy: { condition: 'none' } },
       extra_hosts: [`${HOST_ALIAS}:host-gateway`],
+      environment: { HOST: '0.0.0.0' },
       init: true,
     });
   }

@@ -7,6 +7,7 @@ import { forEachLine } from './line-splitter.js';
 import { healthcheckArgv, runWithTimeout } from '../healthcheck-command.js';
 import { processStartTime } from '../../util/process-identity.js';
 import { Reaper } from '../reaper.js';
+import { isLoopback, listeningAddresses } from './listening-addresses.js';
 
 interface Supervised {
   handle: InstanceHandle;
@@ -22,7 +23,7 @@ const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'SystemRoot', 'NODE_E
 
 /**
  * Each instance is a child process on its own loopback port, in its own process group (so a kill reaches its children too).
- * Like Cloud Foundry, the platform tells the instance where to listen (PORT) and who it is (INSTANCE_INDEX).
+ * Like Cloud Foundry, the platform tells the instance where to listen (HOST, PORT) and who it is (INSTANCE_INDEX).
  */
 export class ProcessRuntime extends EventEmitter implements Runtime {
   readonly kind = 'process' as const;
@@ -84,6 +85,11 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
     return runWithTimeout(healthcheckArgv(test), { env: instance.env, cwd: instance.cwd, timeoutMs });
   }
 
+  async exposedAddresses(handle: InstanceHandle): Promise<string[]> {
+    const pid = this.instances.get(key(handle))?.child.pid;
+    return pid === undefined ? [] : listeningAddresses(pid).filter((address) => !isLoopback(address));
+  }
+
   async shutdown(): Promise<void> {
     await Promise.all([...this.instances.values()].map((instance) => this.stop(instance.handle, 5000)));
     this.reaper.dismiss();
@@ -96,6 +102,8 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
       ...inherited,
       ...service.environment,
       PORT: String(handle.port),
+      // Where to listen: loopback only, so the instance is reachable through the router and never from the network.
+      HOST: '127.0.0.1',
       INSTANCE_INDEX: String(handle.index),
       SERVICE_NAME: service.name,
       TALL_ENV: this.options.envName,
