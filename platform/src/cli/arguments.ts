@@ -1,8 +1,17 @@
 import { InvalidArgumentError } from 'commander';
 import type { RuntimeKind } from '../runtimes/runtime.js';
+import { CliError } from './output.js';
 
 export function parseRuntime(value: string): RuntimeKind {
   if (value !== 'process' && value !== 'docker') throw new InvalidArgumentError('must be "process" or "docker".');
+  return value;
+}
+
+/** TALL_RUNTIME, which `up` honours when there is no --runtime (so `doctor` must report it too). */
+export function runtimeFromEnv(): RuntimeKind | undefined {
+  const value = process.env.TALL_RUNTIME;
+  if (!value) return undefined;
+  if (value !== 'process' && value !== 'docker') throw new CliError(`TALL_RUNTIME=${value} is not a runtime`, 'set TALL_RUNTIME to process or docker, or unset it');
   return value;
 }
 

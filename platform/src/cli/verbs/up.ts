@@ -11,7 +11,7 @@ import { defaultRuntime } from '../../runtimes/create-runtime.js';
 import type { RuntimeKind } from '../../runtimes/runtime.js';
 import { CliError, color, printJson } from '../output.js';
 import { locate } from '../platform-handle.js';
-import { parsePort, parseRuntime } from '../arguments.js';
+import { parsePort, parseRuntime, runtimeFromEnv } from '../arguments.js';
 import { dockerProblem } from './doctor.js';
 
 const DAEMON = fileURLToPath(new URL('../../control-plane/daemon.ts', import.meta.url));
@@ -44,7 +44,7 @@ export function registerUp(program: Command): void {
         if (error instanceof ComposeError) throw new CliError(error.message, 'fix the compose file and run "npx tall up" again');
         throw error;
       }
-      const runtime = options.runtime ?? (process.env.TALL_RUNTIME as RuntimeKind | undefined) ?? (await defaultRuntime());
+      const runtime = options.runtime ?? runtimeFromEnv() ?? (await defaultRuntime());
       if (runtime === 'docker') {
         const problem = await dockerProblem();
         if (problem) throw new CliError(`--runtime docker: ${problem.problem}`, `${problem.fix}, or use --runtime process (no Docker needed)`);
@@ -66,9 +66,11 @@ export function registerUp(program: Command): void {
         removeState(env.stateDir);
         const failure = state.failure;
         const tail = failure?.logTail.length ? `\nlast log lines of ${failure.instance ?? failure.service}:\n${failure.logTail.map((line) => `  | ${line}`).join('\n')}` : '';
-        throw new CliError(`could not start: ${failure?.reason ?? 'the control plane stopped'}${tail}`, failure?.service && failure.service !== 'platform'
+        // A failure that knows its fix (e.g. no base image) says it on its own "Fix:" line.
+        const [reason, ownFix] = (failure?.reason ?? 'the control plane stopped').split('\nFix: ');
+        throw new CliError(`could not start: ${reason}${tail}`, ownFix ?? (failure?.service && failure.service !== 'platform'
           ? `fix service "${failure.service}" and run "npx tall up" again; everything started has been stopped`
-          : 'see .tall/' + env.name + '/control-plane.log');
+          : 'see .tall/' + env.name + '/control-plane.log'));
       }
       if (options.json) return printJson({ ok: true, env: env.name, runtime, routerUrl: state.routerUrl, services: state.services, instances: state.instances });
       printReady(state);
