@@ -85,7 +85,7 @@ export class DockerRuntime extends EventEmitter implements Runtime {
 
     const built = project.services.filter((service) => service.build);
     if (built.length > 0) {
-      await this.chooseBaseImage(progress);
+      await this.resolveBaseImage(progress);
       let started = Date.now();
       await buildServiceBundles(built, progress);
       progress(`bundles ready in ${((Date.now() - started) / 1000).toFixed(1)} s; building images: ${built.map((s) => s.name).join(', ')}`);
@@ -253,7 +253,7 @@ export class DockerRuntime extends EventEmitter implements Runtime {
   }
 
   /** Before anything is bundled: a machine without a base image fails here, fast and with the fix. */
-  private async chooseBaseImage(progress: (line: string) => void): Promise<void> {
+  private async resolveBaseImage(progress: (line: string) => void): Promise<void> {
     const rule = nodeBaseImage();
     if (!composeFileUses(this.options.composeFile, rule.variable)) return;
     const explicit = { ...process.env, ...this.options.interpolationEnv }[rule.variable] || undefined;
