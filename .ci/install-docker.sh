@@ -14,14 +14,15 @@
 #      with `dpkg -x`, installed to /usr/local/lib/docker/cli-plugins (all users, any docker client) and
 #      ~/.docker/cli-plugins.
 #   3. dockerd in the background when no engine answers (log: /var/log/tall-dockerd.log), waiting up to 60 s.
-#   4. Images tall/node:20 and tall/postgres:15 (platform/src/runtimes/docker/host-images/build-host-images.sh).
+#   4. Images tall/node:20 and tall/postgres:15 (platform/src/runtimes/docker/host-images/build-host-images.sh):
+#      what `tall up` builds from when no registry answers (with one, it uses node:20-slim).
 set -euo pipefail
 
 FORCE=""
 for a in "$@"; do
   case "$a" in
     --force) FORCE="--force" ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown option: $a" >&2; exit 2 ;;
   esac
 done

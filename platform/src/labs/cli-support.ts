@@ -4,7 +4,7 @@ import { CliError } from '../cli/output.js';
 import { readState } from '../control-plane/state-file.js';
 import { isSameProcess } from '../util/process-identity.js';
 import { resolveEnvironment } from '../environments/environment.js';
-import { driverFor, pickRuntime } from '../runtimes/registry.js';
+import { driverFor, pickRuntime, runtimeFromEnv } from '../runtimes/registry.js';
 import type { RuntimeKind } from '../runtimes/runtime.js';
 import { labPaths, type LabPaths } from './lab-paths.js';
 import { describeLabs, findLab, loadManifest, ManifestError, type Lab, type Manifest } from './manifest.js';
@@ -44,7 +44,7 @@ export function pickLab(workspace: LabWorkspace, ref: string | undefined, option
 
 /** --runtime, else TALL_RUNTIME, else the runtime of the learner's running platform, else what `tall up` would pick. */
 export async function chooseRuntime(requested: RuntimeKind | undefined, paths: LabPaths): Promise<RuntimeKind> {
-  const runtime = requested ?? (process.env.TALL_RUNTIME ? await pickRuntime() : undefined) ?? runningRuntime(paths) ?? (await pickRuntime());
+  const runtime = requested ?? runtimeFromEnv() ?? runningRuntime(paths) ?? (await pickRuntime());
   const available = await (await driverFor(runtime)).availability();
   if (!available.ok) throw new CliError(`--runtime ${runtime}: ${available.problem}`, `${available.fix ?? 'see "npx tall doctor"'}, or check on the process runtime: --runtime process`);
   return runtime;

@@ -8,6 +8,7 @@ import type { PlatformState } from '../control-plane/state-file.js';
 import type { InstanceView } from '../control-plane/instance.js';
 import type { Environment } from '../environments/environment.js';
 import type { Runtime, RuntimeKind } from './runtime.js';
+import { UserError } from '../control-plane/user-error.js';
 
 export interface RuntimeAvailability {
   ok: boolean;
@@ -57,11 +58,18 @@ export function driverFor(kind: RuntimeKind): Promise<RuntimeDriver> {
   return DRIVERS[kind]();
 }
 
+/** TALL_RUNTIME, which stands for --runtime when the flag is not given. */
+export function runtimeFromEnv(): RuntimeKind | undefined {
+  const value = process.env.TALL_RUNTIME;
+  if (!value) return undefined;
+  if (!isRuntimeKind(value)) throw new UserError(`TALL_RUNTIME=${value} is not a runtime`, `set TALL_RUNTIME to ${RUNTIME_KINDS.join(' or ')}, or unset it`);
+  return value;
+}
+
 /** The runtime asked for (flag, else TALL_RUNTIME), else the first that works here. */
 export async function pickRuntime(requested?: RuntimeKind): Promise<RuntimeKind> {
-  const fromEnv = process.env.TALL_RUNTIME;
-  if (requested) return requested;
-  if (fromEnv && isRuntimeKind(fromEnv)) return fromEnv;
+  const asked = requested ?? runtimeFromEnv();
+  if (asked) return asked;
   for (const kind of RUNTIME_KINDS) {
     if ((await (await driverFor(kind)).availability()).ok) return kind;
   }

@@ -17,6 +17,11 @@ export class ComposeProject {
     },
   ) {}
 
+  /** A variable the runtime decides itself (the base image), for every later `docker compose` of the project. */
+  setVariable(name: string, value: string): void {
+    this.options.env = { ...this.options.env, [name]: value };
+  }
+
   private base(callback?: (chunk: Buffer) => void): compose.IDockerComposeOptions {
     return {
       cwd: dirname(this.options.composeFile),

@@ -8,6 +8,8 @@ import { overridePath, writeOverride } from './compose-override.js';
 import { ContainerLogs } from './container-logs.js';
 import { docker, DockerCommandError, inspectContainers, isGone, loopbackPort, runDockerRaw, type ContainerInfo } from './docker-cli.js';
 import { dockerAvailable } from './docker-availability.js';
+import { chooseBaseImage, composeFileUses, missingBaseImage, missingBaseImageError, nodeBaseImage } from './base-image.js';
+import { dockerImages } from './docker-images.js';
 import { ContainerEvents, type ContainerDied } from './docker-events.js';
 import { KeyedLock } from './keyed-lock.js';
 import { removeProject, removeProjectShellLine } from './project-cleanup.js';
@@ -88,6 +90,7 @@ export class DockerRuntime extends EventEmitter implements Runtime {
 
     const built = project.services.filter((service) => service.build);
     if (built.length > 0) {
+      await this.resolveBaseImage(progress);
       let started = Date.now();
       await buildServiceBundles(built, progress);
       progress(`bundles ready in ${((Date.now() - started) / 1000).toFixed(1)} s; building images: ${built.map((s) => s.name).join(', ')}`);
@@ -243,6 +246,16 @@ export class DockerRuntime extends EventEmitter implements Runtime {
     writeOverride(this.options.stateDir, [...this.services.values()]);
   }
 
+  /** Before anything is bundled: a machine without a base image fails here, fast and with the fix. */
+  private async resolveBaseImage(progress: (line: string) => void): Promise<void> {
+    const rule = nodeBaseImage();
+    if (!composeFileUses(this.options.composeFile, rule.variable)) return;
+    const explicit = { ...process.env, ...this.options.interpolationEnv }[rule.variable] || undefined;
+    const choice = await chooseBaseImage(rule, dockerImages(), explicit, progress);
+    progress(choice.line);
+    this.compose.setVariable(rule.variable, choice.image);
+  }
+
   private async buildImages(names: string[], progress: (line: string) => void): Promise<void> {
     // `--progress plain` says "#7 [catalog 3/3] COPY ..." for each step and "#7 ERROR: ..." when one fails.
     const stepService = new Map<string, string>();
@@ -261,6 +274,8 @@ export class DockerRuntime extends EventEmitter implements Runtime {
         if (error) failedStep ??= error[1];
       });
     } catch (failure) {
+      const missing = missingBaseImage(tail);
+      if (missing) throw missingBaseImageError(nodeBaseImage(), missing.service, missing.image, missing.reason);
       const service = (failedStep && stepService.get(failedStep)) ?? guessService(failure, names);
       const lines = [...tail, ...(isComposeFailure(failure) ? failure.out.split('\n') : [])]
         .filter((line) => line.trim() !== '' && !/^#\d+ (DONE|CACHED)/.test(line))

@@ -5,8 +5,11 @@
 #   tall/postgres:15   the host's PostgreSQL 15 + its libraries, busybox, a non-root `postgres` user, and an
 #                      entrypoint that honours POSTGRES_USER / POSTGRES_PASSWORD / POSTGRES_DB / PGDATA
 #
-# Each image is a root filesystem assembled in a temp dir and fed to `docker import`. With internet, students
-# use the public images instead (node:20-slim, postgres:15) — the compose file takes the image name as a setting.
+# Each image is a root filesystem assembled in a temp dir and fed to `docker import`. Where a registry answers the
+# public images (node:20-slim, postgres:15) are used; these are for machines none answers: `tall up` then builds
+# FROM tall/node:20, running this script itself when that image is missing (on Linux, as root).
+# Needs root (it sets file owners inside the images; busybox is cached in /var/cache), a Docker engine, and apt to
+# fetch busybox the first time.
 #
 #   build-host-images.sh [--force] [node] [postgres]    (default: both; an image that exists is skipped unless --force)
 set -euo pipefail
@@ -18,7 +21,7 @@ for a in "$@"; do
   case "$a" in
     --force) FORCE=1 ;;
     node|postgres) WANT+=("$a") ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown argument: $a" >&2; exit 2 ;;
   esac
 done
