@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { UserError } from '../../control-plane/user-error.js';
 
 /**
  * Which image the kit's Dockerfiles build FROM. The common classroom is a laptop with Docker Desktop and internet, where
@@ -47,12 +48,12 @@ export interface BaseImageChoice {
 }
 
 /** No base image could be had: what is wrong and what to do, never a build log. */
-export class BaseImageError extends Error {
+export class BaseImageError extends UserError {
   constructor(
     readonly problem: string,
-    readonly fix: string,
+    override readonly fix: string,
   ) {
-    super(`${problem}\nFix: ${fix}`);
+    super(problem, fix);
   }
 }
 

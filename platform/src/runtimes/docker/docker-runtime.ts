@@ -14,6 +14,7 @@ import { ContainerEvents, type ContainerDied } from './docker-events.js';
 import { KeyedLock } from './keyed-lock.js';
 import { removeProject, removeProjectShellLine } from './project-cleanup.js';
 import { Reaper } from '../reaper.js';
+import { UserError } from '../../control-plane/user-error.js';
 import { healthcheckArgv, runWithTimeout } from '../healthcheck-command.js';
 import { buildServiceBundles } from './service-bundles.js';
 
@@ -82,7 +83,7 @@ export class DockerRuntime extends EventEmitter implements Runtime {
 
   async prepare(project: ProjectSpec, progress: (line: string) => void): Promise<void> {
     const available = await dockerAvailable();
-    if (!available.ok) throw new Error(`docker runtime: ${available.problem}.\nFix: ${available.fix}`);
+    if (!available.ok) throw new UserError(`docker runtime: ${available.problem}`, available.fix);
     progress(`docker runtime: engine ${available.engine}, compose ${available.compose}, project "${this.options.projectName}"`);
     for (const service of project.services) this.services.set(service.name, service);
     this.writeOverride();
