@@ -24,6 +24,13 @@ export interface ReadinessProbe {
   failureThreshold: number;
 }
 
+/** What one instance may take (Compose `deploy.resources.limits`, or `mem_limit` / `cpus` / `pids_limit`). */
+export interface ResourceLimits {
+  memoryBytes: number;
+  cpus: number;
+  pids: number;
+}
+
 export interface ServiceSpec {
   name: string;
   /** Directory of the service's build context, absolute. Process instances run here. */
@@ -43,6 +50,7 @@ export interface ServiceSpec {
   profiles: string[];
   stopGracePeriodMs: number;
   labels: Record<string, string>;
+  limits: ResourceLimits;
   tall: TallServiceSettings;
 }
 

@@ -3,6 +3,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { ComposeError } from './errors.js';
 import { parseDuration } from './duration.js';
+import { parseResourceLimits } from './resource-limits.js';
 import { interpolateDeep, InterpolationError } from './interpolate.js';
 import { loadYaml, type LocatedYaml } from './load-yaml.js';
 import type { UpstreamTimeouts } from '../routing/route-settings.js';
@@ -28,11 +29,11 @@ const TOP_LEVEL_KEYS = new Set(['name', 'services', 'networks', 'volumes', 'vers
 /** Compose fields both runtimes honour. Anything else under a service gets a warning naming it. */
 const SERVICE_KEYS = new Set([
   'build', 'image', 'command', 'environment', 'env_file', 'expose', 'healthcheck', 'depends_on', 'restart',
-  'deploy', 'profiles', 'stop_grace_period', 'labels', 'x-tall',
+  'deploy', 'profiles', 'stop_grace_period', 'labels', 'mem_limit', 'cpus', 'pids_limit', 'x-tall',
 ]);
 /** Fields the docker runtime passes through to Compose but the process runtime cannot honour. */
 const DOCKER_ONLY_KEYS = new Set(['volumes', 'networks', 'user', 'working_dir', 'entrypoint']);
-const DEPLOY_KEYS = new Set(['replicas', 'restart_policy', 'update_config', 'labels']);
+const DEPLOY_KEYS = new Set(['replicas', 'restart_policy', 'update_config', 'labels', 'resources']);
 const TALL_KEYS = new Set(['process', 'readiness', 'route', 'balance', 'timeouts', 'metrics_path', 'autoscale']);
 
 export function parseCompose(file: string, options: ParseOptions = {}): ProjectSpec {
@@ -141,6 +142,7 @@ function parseService(name: string, raw: Record<string, unknown>, ctx: Context):
     profiles: asList(raw.profiles).map(String),
     stopGracePeriodMs: duration(raw.stop_grace_period, 10_000, at('stop_grace_period')),
     labels: parseEnvironment(raw.labels, {}),
+    limits: parseResourceLimits(raw, deploy, fail),
     tall: parseTall(name, asMap(raw['x-tall'] ?? {}, ctx.yaml, at('x-tall')), ctx, (value, fallback, key) => duration(value, fallback, ['x-tall', ...key.split('.')])),
   };
 }

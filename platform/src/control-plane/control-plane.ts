@@ -9,7 +9,8 @@ import type { RoutingTable } from '../routing/routing-table.js';
 import type { RouterNotice } from '../routing/router.js';
 import { routeSettings } from '../routing/route-settings.js';
 import { drain } from '../scaling/drain.js';
-import type { InstanceHandle, Runtime } from '../runtimes/runtime.js';
+import type { ExitInfo, InstanceHandle, Runtime } from '../runtimes/runtime.js';
+import { describeBytes } from '../compose/resource-limits.js';
 import { instanceId, viewOf, type Instance, type InstanceView } from './instance.js';
 import { startOrder } from './start-order.js';
 import { UserError } from './user-error.js';
@@ -58,7 +59,7 @@ export class ControlPlane extends EventEmitter {
       if (service.tall.route) router.declare(service.tall.route, routeSettings(service.tall.balance, service.tall.timeouts));
     }
     runtime.on('log', (source: string, line: string) => logs.write(source, line));
-    runtime.on('exit', (handle: InstanceHandle, info: { code: number | null; signal: string | null }) => this.onExit(handle, info));
+    runtime.on('exit', (handle: InstanceHandle, info: ExitInfo) => this.onExit(handle, info));
   }
 
   /** Brings every service up in dependency order; resolves when all instances are ready, rejects naming what failed. */
@@ -217,31 +218,35 @@ export class ControlPlane extends EventEmitter {
     this.router.setMember(service.tall.route, { id: instanceId(instance), host: instance.handle.host, port: instance.handle.port }, inPool);
   }
 
-  private onExit(handle: InstanceHandle, info: { code: number | null; signal: string | null }): void {
+  private onExit(handle: InstanceHandle, info: ExitInfo): void {
     const id = instanceId(handle);
     const instance = this.instances.get(id);
     if (!instance || instance.state === 'stopping' || this.phase === 'stopping') return;
     const service = this.specs.get(handle.service)!;
     instance.health?.stop();
     instance.ready = false;
-    instance.state = 'crashed';
-    instance.lastExit = { code: info.code, signal: info.signal, at: new Date().toISOString() };
+    // Exit code 0 without a signal is a clean exit (say, after a SIGTERM it handled), not a crash.
+    const clean = info.code === 0 && !info.signal && !info.reason;
+    instance.state = clean ? 'exited' : 'crashed';
+    instance.lastExit = { code: info.code, signal: info.signal, reason: info.reason, at: new Date().toISOString() };
     this.setInPool(instance, service, false);
-    const how = info.signal ? `killed by ${info.signal}` : `exited with code ${info.code}`;
-    this.events.record('crashed', `${id} ${how}`, { service: service.name, instance: id });
+    const how = describeExit(info, service);
+    this.events.record(clean ? 'exited' : 'crashed', `${id} ${how}`, { service: service.name, instance: id });
     if (this.phase === 'starting') {
       this.failure ??= { service: service.name, instance: id, reason: `${id} ${how} while starting`, logTail: this.logs.tail(id) };
       this.emit('changed');
       return;
     }
+    const policy = service.restartPolicy?.condition ?? service.restart;
     if (!shouldRestart(service, info.code, instance.restarts)) {
-      this.events.record('stopped', `${id} stays down (restart policy "${service.restartPolicy?.condition ?? service.restart}")`, { service: service.name, instance: id });
+      this.events.record('stopped', `${id} stays down (restart policy "${policy}")`, { service: service.name, instance: id });
       this.emit('changed');
       return;
     }
     const delay = instance.crashes.crashed();
     instance.state = 'backoff';
-    this.events.record('restarting', `${id} restarting ${delay === 0 ? 'now' : `in ${(delay / 1000).toFixed(1)} s`} (crash ${instance.crashes.count} in a row; backoff)`, { service: service.name, instance: id });
+    const why = clean ? `restart policy "${policy}"` : `crash ${instance.crashes.count} in a row; backoff`;
+    this.events.record('restarting', `${id} restarting ${delay === 0 ? 'now' : `in ${(delay / 1000).toFixed(1)} s`} (${why})`, { service: service.name, instance: id });
     this.emit('changed');
     instance.restartTimer = setTimeout(() => void this.restart(instance, service), delay);
   }
@@ -314,4 +319,11 @@ export class ControlPlane extends EventEmitter {
     }
     throw new Error('timed out waiting for services to be ready');
   }
+}
+
+/** "exited with code 0", "killed by SIGKILL", "OOMKilled: it used more than its memory limit (512 MiB)". */
+function describeExit(info: ExitInfo, service: ServiceSpec): string {
+  if (info.reason === 'OOMKilled') return `OOMKilled: it used more than its memory limit (${describeBytes(service.limits.memoryBytes)}; deploy.resources.limits.memory)`;
+  if (info.reason === 'PidsLimit') return `killed: it ran more than ${service.limits.pids} processes (deploy.resources.limits.pids)`;
+  return info.signal ? `killed by ${info.signal}` : `exited with code ${info.code}`;
 }

@@ -1,8 +1,9 @@
 import type { CrashCounter } from '../failover/backoff.js';
 import type { InstanceHealth } from '../failover/health-manager.js';
-import type { InstanceHandle } from '../runtimes/runtime.js';
+import type { ExitInfo, InstanceHandle } from '../runtimes/runtime.js';
 
-export type InstanceState = 'starting' | 'running' | 'crashed' | 'backoff' | 'stopping';
+/** 'exited': ended by itself with code 0; 'crashed': any other end; 'backoff': waiting to be restarted */
+export type InstanceState = 'starting' | 'running' | 'exited' | 'crashed' | 'backoff' | 'stopping';
 
 /** What the control plane knows about one instance. */
 export interface Instance {
@@ -15,7 +16,7 @@ export interface Instance {
   ejected?: boolean;
   restarts: number;
   startedAt: number;
-  lastExit?: { code: number | null; signal: string | null; at: string };
+  lastExit?: ExitInfo & { at: string };
   crashes: CrashCounter;
   health?: InstanceHealth;
   restartTimer?: NodeJS.Timeout;

@@ -2,7 +2,7 @@ import { appendFileSync } from 'node:fs';
 
 export type PlatformEventType =
   | 'platform' | 'started' | 'ready' | 'not-ready' | 'crashed' | 'unhealthy' | 'restarting' | 'restarted'
-  | 'killed' | 'scaled' | 'stopping' | 'stopped' | 'drained' | 'failed' | 'ejected' | 'returned' | 'exposed';
+  | 'killed' | 'scaled' | 'stopping' | 'stopped' | 'drained' | 'failed' | 'ejected' | 'returned' | 'exposed' | 'exited';
 
 export interface PlatformEvent {
   time: string;

@@ -17,6 +17,13 @@ export interface InstanceHandle {
   containerId?: string;
 }
 
+/** How an instance ended, and why when a limit ended it (Kubernetes' OOMKilled). */
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+  reason?: 'OOMKilled' | 'PidsLimit';
+}
+
 export interface ExecResult {
   exitCode: number | null;
   output: string;
@@ -28,7 +35,7 @@ export interface ExecResult {
  * Everything else (routing, health, restarts with backoff, scaling, drain) is the control plane's job.
  *
  * Events:
- *  - 'exit' (handle: InstanceHandle, info: { code: number | null; signal: string | null })  an instance stopped without being asked to
+ *  - 'exit' (handle: InstanceHandle, info: ExitInfo)  an instance stopped without being asked to
  *  - 'log'  (source: string, line: string)  one line of output; source is 'catalog/1' style, or 'runtime'
  */
 export interface Runtime extends EventEmitter {

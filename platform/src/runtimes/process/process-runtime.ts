@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { ProjectSpec, ServiceSpec } from '../../compose/model.js';
-import type { ExecResult, InstanceHandle, Runtime } from '../runtime.js';
+import type { ExecResult, ExitInfo, InstanceHandle, Runtime } from '../runtime.js';
+import { chooseLimiter } from './limits/choose-limiter.js';
+import { nodeHeapOption, type InstanceLimiter } from './limits/limiter.js';
 import { freePort } from '../../util/ports.js';
 import { forEachLine } from './line-splitter.js';
 import { healthcheckArgv, runWithTimeout } from '../healthcheck-command.js';
@@ -29,9 +31,11 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
   readonly kind = 'process' as const;
   private readonly instances = new Map<string, Supervised>();
   private readonly reaper = new Reaper();
+  private readonly limiter: InstanceLimiter;
 
   constructor(private readonly options: { envName: string }) {
     super();
+    this.limiter = chooseLimiter(`${options.envName}-${process.pid}`);
   }
 
   async prepare(project: ProjectSpec, progress: (line: string) => void): Promise<void> {
@@ -41,7 +45,7 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
       }
       if (!service.dir) throw new Error(`service "${service.name}" has no build context, so the process runtime has no folder to run it in; give it build.context or use --runtime docker`);
     }
-    progress(`process runtime: ${project.services.length} services, each instance a local process`);
+    progress(`process runtime: ${project.services.length} services, each instance a local process; limits by ${this.limiter.mechanism}`);
   }
 
   async start(service: ServiceSpec, count: number): Promise<InstanceHandle[]> {
@@ -96,7 +100,8 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
   }
 
   private spawnInstance(service: ServiceSpec, handle: InstanceHandle): InstanceHandle {
-    const argv = service.tall.process?.command ?? service.command!;
+    const id = key(handle);
+    const argv = this.limiter.launch(id, service.tall.process?.command ?? service.command!, service.limits);
     const inherited = Object.fromEntries(INHERITED.flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
     const env: Record<string, string> = {
       ...inherited,
@@ -107,10 +112,15 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
       INSTANCE_INDEX: String(handle.index),
       SERVICE_NAME: service.name,
       TALL_ENV: this.options.envName,
+      // The service's own NODE_OPTIONS come last, so a heap size it sets itself wins.
+      NODE_OPTIONS: [nodeHeapOption(service.limits), service.environment.NODE_OPTIONS].filter(Boolean).join(' '),
     };
     const cwd = service.dir!;
     const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.reaper.watch(child.pid);
+    if (child.pid !== undefined) {
+      this.limiter.started(id, child.pid, service.limits, (breach) => this.emit('log', 'runtime', `${id}: stopped by the ${this.limiter.mechanism.split(':')[0]} (${breach})`));
+    }
     const source = `${service.name}/${handle.index}`;
     const started: InstanceHandle = { ...handle, pid: child.pid, pidStartTime: child.pid === undefined ? undefined : processStartTime(child.pid) };
     forEachLine(child.stdout, (line) => this.emit('log', source, line));
@@ -129,8 +139,10 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
     this.instances.set(key(handle), supervised);
     // 'close' waits for the output pipes too, so the last log lines are in before anyone hears of the exit.
     const reportExit = (code: number | null, signal: NodeJS.Signals | null) => {
-      if (this.instances.get(key(handle)) !== supervised || supervised.stopping) return;
-      this.emit('exit', started, { code, signal });
+      const reason = this.limiter.breach(id);
+      this.limiter.release(id);
+      if (this.instances.get(id) !== supervised || supervised.stopping) return;
+      this.emit('exit', started, { code, signal, reason } satisfies ExitInfo);
     };
     child.once('close', reportExit);
     child.once('error', () => child.pid === undefined && reportExit(127, null));
