@@ -62,7 +62,7 @@ describe('tall logs and tall events read the store without loading it', () => {
     expect(tail.stdout.trim().split('\n')).toEqual([15, 16, 17, 18, 19].map((n) => `[echo/${1 + (n % 2)}] line ${n}`));
     const all = await tall.run(['logs', 'echo/1', '--json']);
     expect(all.code, all.stderr).toBe(0);
-    expect(all.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { line: string }).line)).toEqual([1, 3, 5, 7, 9, 11, 13, 15, 17, 19].map((n) => `line ${n}`));
+    expect(all.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { line: string }).line)).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18].map((n) => `line ${n}`));
   }, 60_000);
 
   it('reads across rotated files, oldest first: logs.2.jsonl, logs.1.jsonl, logs.jsonl', async () => {

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { parseCompose } from '../../compose/parse-compose.js';
 import { ComposeError } from '../../compose/errors.js';
@@ -13,6 +12,8 @@ import { CliError, color, printJson } from '../output.js';
 import { locate } from '../platform-handle.js';
 import { parsePort, parseRuntime } from '../arguments.js';
 import { dockerProblem } from './doctor.js';
+import { LogLimitError, logLimitsFrom } from '../../monitoring/log-limits.js';
+import { ensurePrivateDir, openPrivate } from '../../util/private-files.js';
 
 const DAEMON = fileURLToPath(new URL('../../control-plane/daemon.ts', import.meta.url));
 // Resolved from the kit itself, not from the folder the system lives in (which may have no node_modules).
@@ -44,15 +45,22 @@ export function registerUp(program: Command): void {
         if (error instanceof ComposeError) throw new CliError(error.message, 'fix the compose file and run "npx tall up" again');
         throw error;
       }
+      try {
+        logLimitsFrom(process.env);
+      } catch (error) {
+        if (error instanceof LogLimitError) throw new CliError(error.message, 'fix or unset it (README.md, "Logs", lists the settings) and run "npx tall up" again');
+        throw error;
+      }
       const runtime = options.runtime ?? (process.env.TALL_RUNTIME as RuntimeKind | undefined) ?? (await defaultRuntime());
       if (runtime === 'docker') {
         const problem = await dockerProblem();
         if (problem) throw new CliError(`--runtime docker: ${problem.problem}`, `${problem.fix}, or use --runtime process (no Docker needed)`);
       }
-      mkdirSync(env.stateDir, { recursive: true });
+      ensurePrivateDir(dirname(env.stateDir));
+      ensurePrivateDir(env.stateDir);
       removeState(env.stateDir);
       const daemonOptions: DaemonOptions = { env: env.name, root: env.root, composeFile: options.file, runtime, port: options.port, timeoutMs: options.timeout * 1000 };
-      const log = openSync(join(env.stateDir, 'control-plane.log'), 'a');
+      const log = openPrivate(join(env.stateDir, 'control-plane.log'), 'a');
       const child = spawn(process.execPath, ['--import', TSX_LOADER, DAEMON, JSON.stringify(daemonOptions)], {
         cwd: env.root,
         detached: true,
