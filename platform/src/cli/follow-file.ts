@@ -40,15 +40,15 @@ export function readLastEntries<T>(file: string, count: number, keep: (entry: T)
 }
 
 /**
- * Prints what is appended to `file` (like tail -F) until Ctrl-C, across rotations: when the name points to a new file,
+ * Passes on what is appended to `file` (like tail -F) until Ctrl-C (or `signal`), across rotations: when the name points to a new file,
  * the old one (which the writer closed before renaming it) is read to its end, then any file rotated after it, then
  * the new one from its start — so a rotation neither loses nor repeats lines, unless several rotations happen within
  * one poll and the oldest of them is already deleted.
  */
-export async function followFile<T>(file: string, from: FollowFrom | undefined, onEntries: Sink<T>, pollMs = 200): Promise<never> {
+export async function followFile<T>(file: string, from: FollowFrom | undefined, onEntries: Sink<T>, options: { pollMs?: number; signal?: AbortSignal } = {}): Promise<void> {
   const emit = (lines: string[]) => onEntries(parseLines<T>(lines));
   let current = from;
-  for (;;) {
+  while (!options.signal?.aborted) {
     current ??= openCurrent(file);
     if (current) {
       const size = fstatSync(current.fd).size;
@@ -64,8 +64,9 @@ export async function followFile<T>(file: string, from: FollowFrom | undefined, 
         continue;
       }
     }
-    await sleep(pollMs);
+    await sleep(options.pollMs ?? 200);
   }
+  if (current) closeSync(current.fd);
 }
 
 function openCurrent(file: string): FollowFrom | undefined {
