@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { LogLine } from '../../monitoring/log-store.js';
 import { color, writeOut } from '../output.js';
 import { locate } from '../platform-handle.js';
-import { followFile, readAllEntries, readLastEntries } from '../follow-file.js';
+import { followFile, readAllEntries, readLastEntries, type FollowFrom } from '../follow-file.js';
 
 const palette = [color.cyan, color.green, color.yellow, color.bold];
 
@@ -31,13 +31,13 @@ export function registerLogs(program: Command): void {
         printed += entries.length;
         await writeOut(`${entries.map((entry) => (options.json ? JSON.stringify(entry) : human(entry))).join('\n')}\n`);
       };
-      const from = options.tail === undefined
-        ? await readAllEntries<LogLine>(file, (entries) => print(entries.filter(matches)), follow)
-        : await (async () => {
-          const last = readLastEntries<LogLine>(file, options.tail!, matches, follow);
-          await print(last.entries);
-          return last.from;
-        })();
+      let from: FollowFrom | undefined;
+      if (options.tail === undefined) from = await readAllEntries<LogLine>(file, (entries) => print(entries.filter(matches)), follow);
+      else {
+        const last = readLastEntries<LogLine>(file, options.tail, matches, follow);
+        await print(last.entries);
+        from = last.from;
+      }
       if (printed === 0 && options.tail !== 0 && !options.json) {
         const envFlag = env.name === 'default' ? '' : ` --env ${env.name}`;
         console.error(color.dim(nothingFound(service, sources, state?.services.map((s) => s.name) ?? [], Boolean(state), envFlag)));
@@ -58,13 +58,15 @@ function parseLineCount(value: string): number {
 
 /** Why a `tall logs` printed nothing, and what to run instead: never "start the platform" while it runs. */
 function nothingFound(service: string | undefined, sources: Set<string>, services: string[], running: boolean, envFlag: string): string {
-  if (sources.size === 0) return running ? 'no log lines yet' : `no log lines yet; start the platform with "npx tall up${envFlag}"`;
+  if (sources.size === 0 || !service) return running ? 'no log lines yet' : `no log lines yet; start the platform with "npx tall up${envFlag}"`;
+  const name = service.split('/')[0]!;
+  const isService = services.includes(name) || [...sources].some((source) => source.startsWith(`${name}/`));
   const what = service === 'router'
     ? 'the router logs when it starts and stops, and each request it retried or could not forward; a request that went through leaves no line'
     : service === 'platform'
       ? 'the platform logs its start-up, every event (see "npx tall events") and how many lines it dropped from a source writing too fast'
-      : services.includes(service!.split('/')[0]!) || [...sources].some((source) => source.startsWith(`${service!.split('/')[0]}/`))
-        ? `its instances log what they write to stdout and stderr (as ${service!.split('/')[0]}/1, ${service!.split('/')[0]}/2, …), and have written nothing yet`
-        : `no service of that name has written to this log`;
+      : isService
+        ? `its instances log what they write to stdout and stderr (as ${name}/1, ${name}/2, …), and have written nothing yet`
+        : 'no service of that name has written to this log';
   return `no lines from "${service}": ${what}.\nsources in the log: ${[...sources].sort().join(', ')}\nevery line: npx tall logs${envFlag}`;
 }
