@@ -2,8 +2,9 @@
  * Benchmarks, printed as figures (never asserted: the machines are shared and noisy):
  *  1. throughput and p99 latency to one instance: direct, through the router, through nginx (if installed),
  *     for a trivial node service and for one of the shop's express services;
- *  2. time from `tall up` to every service ready, per runtime, on the shop in services/.
- * Run: npm run bench [-- --seconds 10]
+ *  2. time from `tall up` to every service ready, per runtime, on the shop in services/;
+ *  3. `tall logs -n 5` and `tall logs` over a 300 MB log: time and peak memory.
+ * Run: npm run bench [-- --seconds 10] [-- --only logs]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -12,10 +13,12 @@ import { join, resolve } from 'node:path';
 import { freePort } from '../src/util/ports.js';
 import { hasCommand, measure, type Throughput } from './load-tools.js';
 import { startNginx } from './nginx-proxy.js';
+import { logTailBench, type RunFigure } from './log-tail.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const TALL = join(REPO, 'platform/bin/tall.js');
 const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 8;
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 
 function tall(root: string, stateDir: string, args: string[], env: Record<string, string> = {}): string {
   return execFileSync(process.execPath, [TALL, ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1', TALL_ROOT: root, TALL_STATE_DIR: stateDir, ...env }, encoding: 'utf8' });
@@ -86,10 +89,25 @@ async function upBench(runtime: 'process' | 'docker'): Promise<void> {
   console.log(`   ${runtime.padEnd(8)} runs ${times.map((t) => (t / 1000).toFixed(2)).join(' s, ')} s   median ${(sorted[1]! / 1000).toFixed(2)} s${runtime === 'process' ? '  (target < 5 s)' : ''}`);
 }
 
+async function logsBench(): Promise<void> {
+  const megabytes = 300;
+  const { tail, stream, lines } = await logTailBench(TALL, join(REPO, 'platform/test/fixtures/mini'), megabytes);
+  const row = (name: string, figure: RunFigure, target: string) =>
+    console.log(`   ${name.padEnd(30)} ${figure.ok ? `${figure.seconds.toFixed(2).padStart(6)} s  ${figure.peakRssMb.toFixed(0).padStart(6)} MB` : '   failed'}   ${figure.lines} lines out  ${target}`);
+  console.log(`\n3. tall logs over a ${megabytes} MB log (${lines.toLocaleString('en-US')} lines, one file): time and peak RSS`);
+  row('tall logs -n 5', tail, '(target < 1 s, < 100 MB)');
+  row('tall logs --json (every line)', stream, '(memory flat whatever the size)');
+}
+
 console.log(`tall benchmarks on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown cpu'}), load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-await proxyBench({ title: '1a. a plain node http service (the fixture echo)', root: join(REPO, 'platform/test/fixtures/mini'), service: 'echo', path: '/' });
-await proxyBench({ title: '1b. an express service (the shop\'s catalog)', root: REPO, service: 'catalog', path: '/products' });
-console.log('\n2. time from "tall up" to every service of the shop ready (includes CLI start, image build check for docker)');
-await upBench('process');
-if (dockerAnswers()) await upBench('docker');
-else console.log('   docker   skipped: no engine answers (.ci/install-docker.sh)');
+if (!only || only === 'proxy') {
+  await proxyBench({ title: '1a. a plain node http service (the fixture echo)', root: join(REPO, 'platform/test/fixtures/mini'), service: 'echo', path: '/' });
+  await proxyBench({ title: '1b. an express service (the shop\'s catalog)', root: REPO, service: 'catalog', path: '/products' });
+}
+if (!only || only === 'up') {
+  console.log('\n2. time from "tall up" to every service of the shop ready (includes CLI start, image build check for docker)');
+  await upBench('process');
+  if (dockerAnswers()) await upBench('docker');
+  else console.log('   docker   skipped: no engine answers (.ci/install-docker.sh)');
+}
+if (!only || only === 'logs') await logsBench();

@@ -13,6 +13,15 @@ import { registerUp } from './verbs/up.js';
 import { registerLabVerbs } from './verbs/lab-verbs.js';
 import { registerSlidesCommand } from '../slides/command.js';
 
+// `tall logs | head`: once the reader has gone, nothing more can be said to anyone. Exit quietly, as git does, rather
+// than with an EPIPE stack trace; 0 when stdout went (the reader had what it wanted), the verb's own code otherwise.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(stream === process.stdout ? 0 : (process.exitCode ?? 0));
+  });
+}
+
 const program = new Command('tall')
   .description('Tall Enough: the workshop platform. Deploy, scale, fail over and watch the shop in services/.')
   .showHelpAfterError('(run with --help for usage)')

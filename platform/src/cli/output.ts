@@ -28,3 +28,8 @@ export class CliError extends Error {
     super(message);
   }
 }
+
+/** Writes to stdout and waits while the reader is behind, so streaming a large file never piles up in memory. */
+export async function writeOut(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+}

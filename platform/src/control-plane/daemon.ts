@@ -2,13 +2,14 @@
  * The control plane process: started in the background by `tall up`, one per environment.
  * It outlives the CLI; the CLI finds it through .tall/<env>/state.json.
  */
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseCompose } from '../compose/parse-compose.js';
 import { ComposeError } from '../compose/errors.js';
 import { resolveEnvironment } from '../environments/environment.js';
 import { EventLog } from '../monitoring/event-log.js';
 import { LogStore } from '../monitoring/log-store.js';
+import { logLimitsFrom } from '../monitoring/log-limits.js';
 import { RouterThread } from '../routing/router-thread.js';
 import { driverFor } from '../runtimes/registry.js';
 import type { RuntimeKind } from '../runtimes/runtime.js';
@@ -18,6 +19,7 @@ import { UserError } from './user-error.js';
 import { writeState, type PlatformState } from './state-file.js';
 import { firstFreePort } from '../util/ports.js';
 import { processStartTime } from '../util/process-identity.js';
+import { ensurePrivateDir } from '../util/private-files.js';
 
 /** What the platform client settled before starting the control plane (nothing here is a secret: it is in argv). */
 export interface DaemonOptions {
@@ -33,14 +35,16 @@ export interface DaemonOptions {
 
 async function main(options: DaemonOptions): Promise<void> {
   const env = resolveEnvironment(options.env, options.root, options.composeFile, dirname(options.stateDir));
-  mkdirSync(env.stateDir, { recursive: true });
-  // Each `up` starts a fresh record; the previous run's is kept once as *.previous.
-  for (const name of ['logs.jsonl', 'events.jsonl']) {
-    const file = join(env.stateDir, name);
-    if (existsSync(file)) renameSync(file, `${file}.previous`);
-  }
-  const logs = new LogStore(join(env.stateDir, 'logs.jsonl'));
-  const events = new EventLog(join(env.stateDir, 'events.jsonl'), (event) => logs.write('platform', `${event.type}: ${event.message}`));
+  ensurePrivateDir(dirname(env.stateDir));
+  ensurePrivateDir(env.stateDir);
+  // Runs follow each other in the same bounded files; the unbounded copies older versions kept go.
+  for (const name of ['logs.jsonl.previous', 'events.jsonl.previous']) rmSync(join(env.stateDir, name), { force: true });
+  const limits = logLimitsFrom(process.env);
+  const logs = new LogStore(join(env.stateDir, 'logs.jsonl'), limits);
+  const events = new EventLog(join(env.stateDir, 'events.jsonl'), (event) => logs.write('platform', `${event.type}: ${event.message}`), limits.events);
+  const marker = `--- platform started ${new Date().toISOString()} (${options.runtime} runtime) ---`;
+  logs.write('platform', marker);
+  events.mark(marker);
   const state: PlatformState = {
     env: env.name, runtime: options.runtime, pid: process.pid, pidStartTime: processStartTime(process.pid), phase: 'preparing', startedAt: new Date().toISOString(),
     composeFile: env.composeFile, projectName: env.projectName, progress: [], warnings: [], services: [], instances: [],
@@ -57,7 +61,7 @@ async function main(options: DaemonOptions): Promise<void> {
   let stop: () => Promise<void> = async () => undefined;
   const shutdown = () => (shuttingDown ??= (async () => {
     await stop();
-    await logs.close();
+    await Promise.all([logs.close(), events.close()]);
     process.exit(0);
   })());
   process.on('SIGTERM', () => void shutdown());
@@ -95,6 +99,7 @@ async function main(options: DaemonOptions): Promise<void> {
       publish();
       await controlPlane.shutdown();
       await router.close();
+      logs.write('router', 'router stopped');
       await api.close();
     };
     state.api = { port: await api.listen(), token: api.token };
@@ -105,7 +110,12 @@ async function main(options: DaemonOptions): Promise<void> {
       state.failure = controlPlane.failure;
       publish();
     });
-    progress(`router listening on ${state.routerUrl}`);
+    // Under "router", so `tall logs router` shows the router's own life, not only its retries and failures.
+    const routes = project.services.flatMap((service) => (service.tall.route ? [`/${service.tall.route}/`] : []));
+    const listening = `router listening on ${state.routerUrl} (routes: ${routes.join(', ') || 'none'})`;
+    state.progress.push(listening);
+    logs.write('router', listening);
+    publish();
     await setup.runtime.prepare(project, progress);
     state.phase = 'starting';
     publish();
@@ -119,7 +129,7 @@ async function main(options: DaemonOptions): Promise<void> {
     await stop().catch(() => undefined);
     state.phase = 'failed';
     publish();
-    await logs.close();
+    await Promise.all([logs.close(), events.close()]);
     process.exit(1);
   }
 }

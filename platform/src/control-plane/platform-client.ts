@@ -4,13 +4,15 @@
  * control plane that died.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requestedRouterPort, resolveEnvironment, type Environment } from '../environments/environment.js';
 import { driverFor } from '../runtimes/registry.js';
 import type { RuntimeKind } from '../runtimes/runtime.js';
 import { isSameProcess } from '../util/process-identity.js';
+import { ensurePrivateDir, openPrivate } from '../util/private-files.js';
+import { LogLimitError, logLimitsFrom } from '../monitoring/log-limits.js';
 import { callApi } from './api-client.js';
 import type { DaemonOptions } from './daemon.js';
 import type { InstanceView } from './instance.js';
@@ -106,7 +108,14 @@ export class PlatformClient {
     const available = await driver.availability();
     if (!available.ok) throw new UserError(`--runtime ${request.runtime}: ${available.problem}`, `${available.fix ?? 'see "npx tall doctor"'}, or use --runtime process (no Docker needed)`);
 
-    mkdirSync(this.env.stateDir, { recursive: true, mode: 0o700 });
+    try {
+      logLimitsFrom(process.env);
+    } catch (error) {
+      if (error instanceof LogLimitError) throw new UserError(error.message, 'fix or unset it (README.md, "Logs", lists the settings) and run "npx tall up" again');
+      throw error;
+    }
+    ensurePrivateDir(dirname(this.env.stateDir));
+    ensurePrivateDir(this.env.stateDir);
     removeState(this.env.stateDir);
     const options: DaemonOptions = {
       env: this.env.name,
@@ -119,7 +128,7 @@ export class PlatformClient {
     };
     const daemonEnv: NodeJS.ProcessEnv = { ...process.env, ...(request.variables ?? {}) };
     for (const name of RESOLVED_HERE) delete daemonEnv[name];
-    const log = openSync(join(this.env.stateDir, 'control-plane.log'), 'a', 0o600);
+    const log = openPrivate(join(this.env.stateDir, 'control-plane.log'), 'a');
     const child = spawn(process.execPath, ['--import', TSX_LOADER, DAEMON, JSON.stringify(options)], {
       cwd: this.env.root,
       env: daemonEnv,

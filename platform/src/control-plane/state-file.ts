@@ -1,9 +1,10 @@
-import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RuntimeKind } from '../runtimes/runtime.js';
 import type { Warning } from '../compose/model.js';
 import type { Phase, ServiceView, StartupFailure } from './control-plane.js';
 import type { InstanceView } from './instance.js';
+import { writePrivateFile } from '../util/private-files.js';
 
 /** What a running control plane publishes about itself in `.tall/<env>/state.json` (readable only by its owner: it holds the API token). */
 export interface PlatformState {
@@ -31,8 +32,7 @@ export const stateFile = (stateDir: string) => join(stateDir, 'state.json');
 export function writeState(stateDir: string, state: PlatformState): void {
   const file = stateFile(stateDir);
   const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, JSON.stringify(state, null, 2), { mode: 0o600 });
-  chmodSync(temporary, 0o600);
+  writePrivateFile(temporary, JSON.stringify(state, null, 2));
   renameSync(temporary, file);
 }
 

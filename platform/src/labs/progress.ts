@@ -3,7 +3,8 @@
  * the last verdict per check and how many hints were shown. A file that cannot be read is kept aside as
  * progress.json.corrupt-<time> and started afresh, with a warning; nothing else is touched.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { ensurePrivateDir, writePrivateFile } from '../util/private-files.js';
 import { dirname } from 'node:path';
 import type { Lab, Manifest } from './manifest.js';
 import type { LabResult } from './runner.js';
@@ -66,9 +67,9 @@ function recreate(file: string, why: string): LoadedProgress {
 }
 
 export function saveProgress(file: string, progress: Progress): void {
-  mkdirSync(dirname(file), { recursive: true });
+  ensurePrivateDir(dirname(file));
   const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(progress, null, 2)}\n`);
+  writePrivateFile(temporary, `${JSON.stringify(progress, null, 2)}\n`);
   renameSync(temporary, file);
 }
 

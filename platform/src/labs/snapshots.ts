@@ -2,9 +2,10 @@
  * Snapshots of the learner's services/ in .tall/snapshots/<time>-<why>/: taken before `tall solve` or `tall reset`
  * replaces their work, and restorable with `tall reset --snapshot <id>`.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { copyTree, listFiles } from './tree.js';
+import { ensurePrivateDir, writePrivateFile } from '../util/private-files.js';
 
 export interface Snapshot {
   id: string;
@@ -23,10 +24,12 @@ export function takeSnapshot(snapshotsDir: string, servicesDir: string, reason: 
   for (let n = 2; existsSync(join(snapshotsDir, id)); n++) id = `${id.replace(/~\d+$/, '')}~${n}`;
   const dir = join(snapshotsDir, id);
   const services = join(dir, 'services');
-  mkdirSync(services, { recursive: true });
+  // The copy inside keeps its files' own modes: no one else can get past these folders.
+  ensurePrivateDir(snapshotsDir);
+  ensurePrivateDir(services);
   const files = copyTree(servicesDir, services);
   const snapshot: Snapshot = { id, dir, services, createdAt, reason, files };
-  writeFileSync(join(dir, 'snapshot.json'), `${JSON.stringify({ id, createdAt, reason, files }, null, 2)}\n`);
+  writePrivateFile(join(dir, 'snapshot.json'), `${JSON.stringify({ id, createdAt, reason, files }, null, 2)}\n`);
   return snapshot;
 }
 

@@ -6,7 +6,7 @@
  * was killed before it could tear down.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { parse, stringify } from 'yaml';
@@ -16,6 +16,7 @@ import { freePort } from '../util/ports.js';
 import type { ComposeDocument, EnvironmentRequest, RuntimeKind, StartFailure, TallRun } from './check-api.js';
 import { KIT_ROOT, TALL_BIN } from './lab-paths.js';
 import { copyTree } from './tree.js';
+import { ensurePrivateDir, writePrivateFile } from '../util/private-files.js';
 
 export interface Slot {
   root: string;
@@ -26,17 +27,17 @@ export interface Slot {
 
 /** Takes the first slot no living process holds; cleans up what a killed run left in it. */
 export async function acquireSlot(checksDir: string): Promise<Slot> {
-  mkdirSync(checksDir, { recursive: true });
+  ensurePrivateDir(checksDir);
   for (let n = 1; n < 50; n++) {
     const root = join(checksDir, `slot-${n}`);
     const lock = join(root, 'lock.json');
-    mkdirSync(root, { recursive: true });
+    ensurePrivateDir(root);
     try {
-      writeFileSync(lock, JSON.stringify({ pid: process.pid, at: new Date().toISOString() }), { flag: 'wx' });
+      writePrivateFile(lock, JSON.stringify({ pid: process.pid, at: new Date().toISOString() }), { flag: 'wx' });
     } catch {
       const holder = readJson<{ pid?: number }>(lock);
       if (holder?.pid && holder.pid !== process.pid && isAlive(holder.pid)) continue;
-      writeFileSync(lock, JSON.stringify({ pid: process.pid, at: new Date().toISOString() }));
+      writePrivateFile(lock, JSON.stringify({ pid: process.pid, at: new Date().toISOString() }));
     }
     const slot: Slot = {
       root,
@@ -62,7 +63,7 @@ export function prepareCopy(slot: Slot, source: string): void {
   rmSync(slot.services, { recursive: true, force: true });
   rmSync(slot.stateDir, { recursive: true, force: true });
   copyTree(source, slot.services);
-  mkdirSync(slot.stateDir, { recursive: true });
+  ensurePrivateDir(slot.stateDir);
   // Services resolve express, tsx, … by walking up from their folder: link the kit's packages into the slot.
   linkIfMissing(join(KIT_ROOT, 'node_modules'), join(slot.root, 'node_modules'));
   for (const entry of readdirSync(source, { withFileTypes: true })) {

@@ -1,4 +1,5 @@
-import { appendFileSync } from 'node:fs';
+import { DEFAULT_LIMITS, type RotationLimits } from './log-limits.js';
+import { RotatingJsonl } from './rotating-jsonl.js';
 
 export type PlatformEventType =
   | 'platform' | 'started' | 'ready' | 'not-ready' | 'crashed' | 'unhealthy' | 'restarting' | 'restarted'
@@ -12,22 +13,42 @@ export interface PlatformEvent {
   message: string;
 }
 
-/** Everything that happens to instances, with times: kept as JSON lines so `tall events` works even after `tall down`. */
+/**
+ * Everything that happens to instances, with times: kept as JSON lines (rotated like the logs, smaller) so
+ * `tall events` works even after `tall down`, and earlier runs stay readable.
+ */
 export class EventLog {
   private readonly recent: PlatformEvent[] = [];
+  private readonly out: RotatingJsonl;
 
-  constructor(private readonly file: string, private readonly onEvent?: (event: PlatformEvent) => void) {}
+  constructor(file: string, private readonly onEvent?: (event: PlatformEvent) => void, limits: RotationLimits = DEFAULT_LIMITS.events) {
+    this.out = new RotatingJsonl(file, limits, (error) => console.error(`event log: ${file}: ${error.message}`));
+  }
 
   record(type: PlatformEventType, message: string, where: { service?: string; instance?: string } = {}): PlatformEvent {
-    const event: PlatformEvent = { time: new Date().toISOString(), type, ...where, message };
-    this.recent.push(event);
-    if (this.recent.length > 500) this.recent.shift();
-    appendFileSync(this.file, `${JSON.stringify(event)}\n`);
+    const event = this.append(type, message, where);
     this.onEvent?.(event);
     return event;
   }
 
+  /** A line between runs in the events file only (the log store gets its own). */
+  mark(message: string): void {
+    this.append('platform', message, {});
+  }
+
   all(): readonly PlatformEvent[] {
     return this.recent;
+  }
+
+  close(): Promise<void> {
+    return this.out.close();
+  }
+
+  private append(type: PlatformEventType, message: string, where: { service?: string; instance?: string }): PlatformEvent {
+    const event: PlatformEvent = { time: new Date().toISOString(), type, ...where, message };
+    this.recent.push(event);
+    if (this.recent.length > 500) this.recent.shift();
+    this.out.write(JSON.stringify(event));
+    return event;
   }
 }

@@ -1,4 +1,7 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { DEFAULT_LIMITS, type LogLimits } from './log-limits.js';
+import { capLine } from './line-cap.js';
+import { SourceRateLimit } from './rate-limit.js';
+import { RotatingJsonl } from './rotating-jsonl.js';
 
 export interface LogLine {
   time: string;
@@ -8,23 +11,26 @@ export interface LogLine {
 }
 
 const TAIL_LINES = 200;
+/** The platform's own lines are few and say what happened (including what was dropped): they are never limited. */
+const UNLIMITED = 'platform';
 
-/** All output of the platform and its instances, interleaved in one JSON-lines file, with a short tail per source in memory. */
+/**
+ * All output of the platform and its instances, interleaved in JSON-lines files bounded in size (rotated), with each
+ * source limited in rate and each line in length, and a short tail per source in memory.
+ */
 export class LogStore {
-  private readonly out: WriteStream;
+  private readonly out: RotatingJsonl;
+  private readonly rate: SourceRateLimit;
   private readonly tails = new Map<string, string[]>();
 
-  constructor(file: string) {
-    this.out = createWriteStream(file, { flags: 'a' });
+  constructor(file: string, limits: LogLimits = DEFAULT_LIMITS) {
+    this.out = new RotatingJsonl(file, limits.logs, (error) => console.error(`log store: ${file}: ${error.message}`));
+    this.rate = new SourceRateLimit(limits.rate, (message) => this.append(UNLIMITED, message));
   }
 
   write(source: string, line: string): void {
-    const entry: LogLine = { time: new Date().toISOString(), source, line };
-    this.out.write(`${JSON.stringify(entry)}\n`);
-    const tail = this.tails.get(source) ?? [];
-    tail.push(line);
-    if (tail.length > TAIL_LINES) tail.shift();
-    this.tails.set(source, tail);
+    if (source !== UNLIMITED && !this.rate.admit(source)) return;
+    this.append(source, capLine(line));
   }
 
   tail(source: string, lines = 20): string[] {
@@ -32,6 +38,16 @@ export class LogStore {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => this.out.end(resolve));
+    this.rate.flush();
+    return this.out.close();
+  }
+
+  private append(source: string, line: string): void {
+    const entry: LogLine = { time: new Date().toISOString(), source, line };
+    this.out.write(JSON.stringify(entry));
+    const tail = this.tails.get(source) ?? [];
+    tail.push(line);
+    if (tail.length > TAIL_LINES) tail.shift();
+    this.tails.set(source, tail);
   }
 }

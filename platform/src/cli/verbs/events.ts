@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { PlatformEvent } from '../../monitoring/event-log.js';
-import { color, printJson } from '../output.js';
+import { color, writeOut } from '../output.js';
 import { locate } from '../platform-handle.js';
-import { readJsonLines } from '../follow-file.js';
+import { followFile, readAllEntries } from '../follow-file.js';
 
 const tone: Partial<Record<PlatformEvent['type'], (text: string) => string>> = {
   crashed: color.red, unhealthy: color.red, failed: color.red, killed: color.red,
@@ -22,16 +22,28 @@ export function registerEvents(program: Command): void {
       const { env } = locate(options.env);
       const file = join(env.stateDir, 'events.jsonl');
       const wanted = (event: PlatformEvent) => !service || event.service === service;
-      const print = (event: PlatformEvent) => {
-        if (options.json) return console.log(JSON.stringify(event));
+      const format = (event: PlatformEvent) => {
+        if (options.json) return JSON.stringify(event);
         const paint = tone[event.type] ?? ((text: string) => text);
-        console.log(`${color.dim(event.time.slice(11, 23))}  ${paint(event.type.padEnd(10))}  ${event.message}`);
+        return `${color.dim(event.time.slice(11, 23))}  ${paint(event.type.padEnd(10))}  ${event.message}`;
+      };
+      const print = async (events: PlatformEvent[]) => {
+        const shown = events.filter(wanted);
+        if (shown.length > 0) await writeOut(`${shown.map(format).join('\n')}\n`);
       };
       if (options.json && !options.follow) {
-        const all: PlatformEvent[] = [];
-        await readJsonLines<PlatformEvent>(file, (event) => wanted(event) && all.push(event), false);
-        return printJson(all);
+        // The same text as printJson(array), written as it is read.
+        let first = true;
+        await writeOut('[');
+        await readAllEntries<PlatformEvent>(file, async (events) => {
+          const shown = events.filter(wanted);
+          if (shown.length === 0) return;
+          await writeOut(`${first ? '\n' : ',\n'}${shown.map((event) => `  ${JSON.stringify(event, null, 2).replace(/\n/g, '\n  ')}`).join(',\n')}`);
+          first = false;
+        });
+        return writeOut(first ? ']\n' : '\n]\n');
       }
-      await readJsonLines<PlatformEvent>(file, (event) => wanted(event) && print(event), Boolean(options.follow));
+      const from = await readAllEntries<PlatformEvent>(file, print, Boolean(options.follow));
+      if (options.follow) await followFile<PlatformEvent>(file, from, print);
     });
 }

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { LogLine } from '../../monitoring/log-store.js';
-import { color } from '../output.js';
+import { color, writeOut } from '../output.js';
 import { locate } from '../platform-handle.js';
-import { readJsonLines } from '../follow-file.js';
+import { followFile, readAllEntries, readLastEntries, type FollowFrom } from '../follow-file.js';
 
 const palette = [color.cyan, color.green, color.yellow, color.bold];
 
@@ -13,29 +13,60 @@ export function registerLogs(program: Command): void {
     .description('all instances\' output interleaved, each line tagged with its source: [catalog/1], [router], [platform]')
     .argument('[service]', 'only this service (or "router" / "platform")')
     .option('-f, --follow', 'keep printing new lines')
-    .option('-n, --tail <lines>', 'only the last N lines', (value) => Number(value))
+    .option('-n, --tail <lines>', 'only the last N lines', parseLineCount)
     .option('--env <name>', 'environment', process.env.TALL_ENV ?? 'default')
     .option('--json', 'one JSON object per line: {time, source, line}')
     .action(async (service: string | undefined, options: { follow?: boolean; tail?: number; env: string; json?: boolean }) => {
-      const { env } = locate(options.env);
-      const matches = (entry: LogLine) => !service || entry.source === service || entry.source.startsWith(`${service}/`);
-      const print = (entry: LogLine) => {
-        if (options.json) return console.log(JSON.stringify(entry));
-        const paint = palette[[...entry.source].reduce((sum, char) => sum + char.charCodeAt(0), 0) % palette.length]!;
-        console.log(`${paint(`[${entry.source}]`)} ${entry.line}`);
-      };
+      const { env, state } = locate(options.env);
       const file = join(env.stateDir, 'logs.jsonl');
-      const backlog: LogLine[] = [];
-      await readJsonLines<LogLine>(file, (entry) => matches(entry) && backlog.push(entry), false);
-      for (const entry of options.tail ? backlog.slice(-options.tail) : backlog) print(entry);
-      if (backlog.length === 0 && !options.follow && !options.json) console.log(color.dim(`no log lines yet${service ? ` for "${service}"` : ''}; start the platform with "npx tall up"`));
-      if (options.follow) {
-        let skip = backlog.length;
-        await readJsonLines<LogLine>(file, (entry) => {
-          if (!matches(entry)) return;
-          if (skip > 0) return void skip--;
-          print(entry);
-        }, true);
+      const follow = Boolean(options.follow);
+      const sources = new Set<string>();
+      const matches = (entry: LogLine) => {
+        sources.add(entry.source);
+        return !service || entry.source === service || entry.source.startsWith(`${service}/`);
+      };
+      let printed = 0;
+      const print = async (entries: LogLine[]) => {
+        if (entries.length === 0) return;
+        printed += entries.length;
+        await writeOut(`${entries.map((entry) => (options.json ? JSON.stringify(entry) : human(entry))).join('\n')}\n`);
+      };
+      let from: FollowFrom | undefined;
+      if (options.tail === undefined) from = await readAllEntries<LogLine>(file, (entries) => print(entries.filter(matches)), follow);
+      else {
+        const last = readLastEntries<LogLine>(file, options.tail, matches, follow);
+        await print(last.entries);
+        from = last.from;
       }
+      if (printed === 0 && options.tail !== 0 && !options.json) {
+        const envFlag = env.name === 'default' ? '' : ` --env ${env.name}`;
+        console.error(color.dim(nothingFound(service, sources, state?.services.map((s) => s.name) ?? [], Boolean(state), envFlag)));
+      }
+      if (follow) await followFile<LogLine>(file, from, (entries) => print(entries.filter(matches)));
     });
+}
+
+function human(entry: LogLine): string {
+  const paint = palette[[...entry.source].reduce((sum, char) => sum + char.charCodeAt(0), 0) % palette.length]!;
+  return `${paint(`[${entry.source}]`)} ${entry.line}`;
+}
+
+function parseLineCount(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a number of lines; use a whole number, e.g. 20.`);
+  return Number(value);
+}
+
+/** Why a `tall logs` printed nothing, and what to run instead: never "start the platform" while it runs. */
+function nothingFound(service: string | undefined, sources: Set<string>, services: string[], running: boolean, envFlag: string): string {
+  if (sources.size === 0 || !service) return running ? 'no log lines yet' : `no log lines yet; start the platform with "npx tall up${envFlag}"`;
+  const name = service.split('/')[0]!;
+  const isService = services.includes(name) || [...sources].some((source) => source.startsWith(`${name}/`));
+  const what = service === 'router'
+    ? 'the router logs when it starts and stops, and each request it retried or could not forward; a request that went through leaves no line'
+    : service === 'platform'
+      ? 'the platform logs its start-up, every event (see "npx tall events") and how many lines it dropped from a source writing too fast'
+      : isService
+        ? `its instances log what they write to stdout and stderr (as ${name}/1, ${name}/2, …), and have written nothing yet`
+        : 'no service of that name has written to this log';
+  return `no lines from "${service}": ${what}.\nsources in the log: ${[...sources].sort().join(', ')}\nevery line: npx tall logs${envFlag}`;
 }
