@@ -20,6 +20,8 @@ export const HOST_ALIAS = 'host.docker.internal';
  *    has the name already; Linux engines need the entry)
  *  - environment HOST: 0.0.0.0                         where the service listens: inside its container every
  *    interface, which the published port still binds to 127.0.0.1 on the host (the process runtime gives 127.0.0.1)
+ *  - deploy.resources.limits, memswap_limit             the service's limits, or the kit's defaults, so no container
+ *    can take the machine down (the values equal what the file says, so Compose never sees two that disagree)
  *  - init: true                                        a tiny init (docker-init) as PID 1 passes signals on and reaps
  *    zombies; without it a Node app that has no SIGTERM handler ignores `docker stop` (PID 1 has no default signal
  *    actions) and every stop or `down` waits out the whole grace period before SIGKILL
@@ -36,9 +38,14 @@ export function renderOverride(services: ServiceSpec[]): string {
     doc.setIn(['services', service.name], {
       ports,
       restart: no,
-      deploy: { replicas: 0, restart_policy: { condition: 'none' } },
+      deploy: {
+        replicas: 0,
+        restart_policy: { condition: 'none' },
+        resources: { limits: { memory: String(service.limits.memoryBytes), cpus: String(service.limits.cpus), pids: service.limits.pids } },
+      },
       extra_hosts: [`${HOST_ALIAS}:host-gateway`],
       environment: { HOST: '0.0.0.0' },
+      memswap_limit: service.limits.memoryBytes,
       init: true,
     });
   }

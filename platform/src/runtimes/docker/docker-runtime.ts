@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { ProjectSpec, ServiceSpec } from '../../compose/model.js';
-import type { ExecResult, InstanceHandle, Runtime } from '../runtime.js';
+import type { ExecResult, ExitInfo, InstanceHandle, Runtime } from '../runtime.js';
 import { ComposeProject, composeError, isComposeFailure } from './compose-project.js';
 import { overridePath, writeOverride } from './compose-override.js';
 import { ContainerLogs } from './container-logs.js';
@@ -342,8 +342,10 @@ export class DockerRuntime extends EventEmitter implements Runtime {
     const code = died.exitCode;
     const signal = code !== null && code > 128 ? (SIGNAL_NAMES.get(code - 128) ?? null) : null;
     // Its last lines first (they explain the crash), then the news of its death — as the process runtime does.
-    void this.logs.settled(died.id).then(() => {
-      if (!this.closed) this.emit('exit', tracked.handle, { code, signal });
+    // Docker records whether the kernel's OOM killer ended it; the die event doesn't say.
+    const oomKilled = inspectContainers([died.id]).then(([info]) => Boolean(info?.State.OOMKilled), () => false);
+    void Promise.all([this.logs.settled(died.id), oomKilled]).then(([, oom]) => {
+      if (!this.closed) this.emit('exit', tracked.handle, { code, signal, reason: oom ? 'OOMKilled' : undefined } satisfies ExitInfo);
     });
   }
 
