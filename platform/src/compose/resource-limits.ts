@@ -4,7 +4,7 @@ import type { ResourceLimits } from './model.js';
  * What every instance may take unless its service says otherwise: a student's bug (an unbounded cache, a fork loop)
  * must not take the laptop down, and a graded submission must not take the grader down.
  */
-export const DEFAULT_LIMITS: ResourceLimits = { memoryBytes: 512 * 1024 ** 2, cpus: 1, pids: 256 };
+export const DEFAULT_RESOURCE_LIMITS: ResourceLimits = { memoryBytes: 512 * 1024 ** 2, cpus: 1, pids: 256 };
 
 const UNITS: Record<string, number> = { b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 };
 
@@ -44,9 +44,9 @@ export function parseResourceLimits(service: Record<string, unknown>, deploy: Re
     }
   };
   return {
-    memoryBytes: pick('memory', 'mem_limit', (value) => parseBytes(value), DEFAULT_LIMITS.memoryBytes),
-    cpus: pick('cpus', 'cpus', (value, what) => positive(value, what, false), DEFAULT_LIMITS.cpus),
-    pids: pick('pids', 'pids_limit', (value, what) => positive(value, what, true), DEFAULT_LIMITS.pids),
+    memoryBytes: pick('memory', 'mem_limit', (value) => parseBytes(value), DEFAULT_RESOURCE_LIMITS.memoryBytes),
+    cpus: pick('cpus', 'cpus', (value, what) => positive(value, what, false), DEFAULT_RESOURCE_LIMITS.cpus),
+    pids: pick('pids', 'pids_limit', (value, what) => positive(value, what, true), DEFAULT_RESOURCE_LIMITS.pids),
   };
 }
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ProjectSpec, ServiceSpec } from '../compose/model.js';
-import { CrashCounter } from '../failover/backoff.js';
+import { CrashCounter, type BackoffCurve } from '../failover/backoff.js';
 import { InstanceHealth } from '../failover/health-manager.js';
 import { shouldRestart } from '../failover/restart-policy.js';
 import type { EventLog } from '../monitoring/event-log.js';
@@ -51,6 +51,7 @@ export class ControlPlane extends EventEmitter {
     private readonly router: RoutingTable,
     private readonly events: EventLog,
     private readonly logs: LogStore,
+    private readonly options: { backoff?: BackoffCurve } = {},
   ) {
     super();
     this.specs = new Map(project.services.map((service) => [service.name, service]));
@@ -172,7 +173,7 @@ export class ControlPlane extends EventEmitter {
         ready: false,
         restarts: 0,
         startedAt: Date.now(),
-        crashes: new CrashCounter(),
+        crashes: new CrashCounter(this.options.backoff),
       };
       instance.crashes.started();
       this.instances.set(instanceId(instance), instance);

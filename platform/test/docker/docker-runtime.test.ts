@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UserError } from '../../src/control-plane/user-error.js';
 import { parseCompose } from '../../src/compose/parse-compose.js';
 import type { ProjectSpec, ServiceSpec } from '../../src/compose/model.js';
 import type { InstanceHandle } from '../../src/runtimes/runtime.js';
@@ -256,7 +257,9 @@ describe('docker runtime without an engine (always runs)', () => {
       expect(answer.fix).toMatch(/--runtime process/);
       const runtime = new DockerRuntime({ projectName: 'tall-test-no-engine', composeFile: FIXTURE, stateDir: mkdtempSync(join(tmpdir(), 'tall-docker-')), interpolationEnv: {} });
       const project = parseCompose(FIXTURE, { env: {} });
-      await expect(runtime.prepare(project, () => undefined)).rejects.toThrow(/install-docker\.sh.*--runtime process/s);
+      const refused = await runtime.prepare(project, () => undefined).then(() => undefined, (error: UserError) => error);
+      expect(refused?.message).toMatch(/^docker runtime: no `docker` command|^docker runtime: no Docker engine answers/);
+      expect(refused?.fix).toMatch(/install-docker\.sh.*--runtime process/s);
     } finally {
       if (saved === undefined) delete process.env.DOCKER_HOST;
       else process.env.DOCKER_HOST = saved;

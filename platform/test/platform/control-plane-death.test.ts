@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RUNTIMES } from '../support/docker-engine.js';
 import { TallSandbox, waitFor, type PsJson } from '../support/tall-cli.js';
 import { freePort } from '../../src/util/ports.js';
-import { isAlive, processStartTime } from '../../src/util/process-identity.js';
+import { isAlive, isSameProcess, processStartTime } from '../../src/util/process-identity.js';
 
 function daemonPid(tall: TallSandbox): number {
   return (JSON.parse(readFileSync(join(tall.stateDir, 'default', 'state.json'), 'utf8')) as { pid: number }).pid;
@@ -13,7 +13,7 @@ function daemonPid(tall: TallSandbox): number {
 
 /** What is still running of an instance: its process, or its container. */
 function instanceAlive(runtime: string, instance: PsJson['instances'][number]): boolean {
-  if (runtime === 'process') return isAlive(instance.pid!);
+  if (runtime === 'process') return isSameProcess(instance.pid!, (instance as { pidStartTime?: string }).pidStartTime);
   const out = execFileSync('docker', ['ps', '--quiet', '--no-trunc', '--filter', `id=${instance.containerId}`], { encoding: 'utf8' });
   return out.trim() !== '';
 }

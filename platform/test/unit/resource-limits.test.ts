@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCompose } from '../../src/compose/parse-compose.js';
-import { DEFAULT_LIMITS, parseBytes } from '../../src/compose/resource-limits.js';
+import { DEFAULT_RESOURCE_LIMITS, parseBytes } from '../../src/compose/resource-limits.js';
 import { renderOverride } from '../../src/runtimes/docker/compose-override.js';
 
 function services(text: string) {
@@ -29,7 +29,7 @@ services:
 `);
     expect(deploy!.limits).toEqual({ memoryBytes: 256 * 1024 ** 2, cpus: 0.5, pids: 50 });
     expect(flat!.limits).toEqual({ memoryBytes: 1024 ** 3, cpus: 2, pids: 10 });
-    expect(none!.limits).toEqual(DEFAULT_LIMITS);
+    expect(none!.limits).toEqual(DEFAULT_RESOURCE_LIMITS);
   });
 
   it('names the line of a limit that makes no sense', () => {

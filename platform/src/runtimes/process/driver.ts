@@ -17,7 +17,11 @@ export const processDriver: RuntimeDriver = {
     return record.instances.filter(stillOurs).map(describe);
   },
   async cleanUpLeftovers(record) {
-    return record.instances.filter((instance) => killGroupIfSame(instance.pid!, instance.pidStartTime)).map(describe);
+    const killed = record.instances.filter((instance) => instance.pid !== undefined && killGroupIfSame(instance.pid, instance.pidStartTime));
+    // Wait until they are really gone, so what starts next finds their ports and files free.
+    const deadline = Date.now() + 3000;
+    while (killed.some(stillOurs) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    return killed.map(describe);
   },
   async signal(instance, signal) {
     if (!instance.pid || !isSameProcess(instance.pid, instance.pidStartTime)) throw new Error(`${instance.id} is not running (no live pid)`);

@@ -57,7 +57,8 @@ export class WatchdogLimiter implements InstanceLimiter {
       for (const watched of this.watched.values()) {
         const used = usage.get(watched.pgid);
         if (!used || watched.breach) continue;
-        const breach = used.rssBytes > watched.limits.memoryBytes ? 'OOMKilled' : used.processes > watched.limits.pids ? 'PidsLimit' : undefined;
+        // Processes first: summed RSS counts shared pages once per process, so a crowd of tiny processes also looks big.
+        const breach = used.processes > watched.limits.pids ? 'PidsLimit' : used.rssBytes > watched.limits.memoryBytes ? 'OOMKilled' : undefined;
         if (!breach) continue;
         watched.breach = breach;
         try {
