@@ -1,4 +1,7 @@
 /** Output helpers: every verb prints for people by default and JSON with --json. */
+import { formatWarning } from '../compose/errors.js';
+import type { Warning } from '../compose/model.js';
+
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number) => (text: string) => (useColor ? `\u001b[${code}m${text}\u001b[0m` : text);
 
@@ -22,4 +25,9 @@ export class CliError extends Error {
   constructor(message: string, readonly fix?: string, readonly exitCode = 1) {
     super(message);
   }
+}
+
+/** Compose file warnings, on stderr, located: "warning: services/compose.yaml:12:5: …". */
+export function printWarnings(warnings: Warning[]): void {
+  for (const warning of warnings) console.error(color.yellow(`warning: ${formatWarning(warning)}`));
 }

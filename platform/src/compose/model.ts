@@ -60,6 +60,7 @@ export interface TallServiceSettings {
 export interface Warning {
   file: string;
   line?: number;
+  column?: number;
   message: string;
 }
 

@@ -33,7 +33,7 @@ describe('bad input gets a clear error', () => {
     const up = await tall.run(['up', '--runtime', runtime], { CRASH_AT_START: 'yes' });
     expect(up.code).toBe(1);
     expect(Date.now() - started).toBeLessThan(60_000);
-    expect(up.stderr).toMatch(/warning: services\/compose\.yaml:\d+: service "echo": "privileged" is not supported/);
+    expect(up.stderr).toMatch(/warning: services\/compose\.yaml:\d+:\d+: service "echo": "privileged" is not supported/);
     expect(up.stderr).toMatch(/could not start: echo\/\d exited with code 3 while starting/);
     expect(up.stderr).toContain('| echo: refusing to start (CRASH_AT_START=yes)');
     expect(up.stderr).toMatch(/fix service "echo"/);

@@ -9,7 +9,7 @@ import { isAlive, readState, removeState, type PlatformState } from '../../contr
 import type { DaemonOptions } from '../../control-plane/daemon.js';
 import { defaultRuntime } from '../../runtimes/create-runtime.js';
 import type { RuntimeKind } from '../../runtimes/runtime.js';
-import { CliError, color, printJson } from '../output.js';
+import { CliError, color, printJson, printWarnings } from '../output.js';
 import { locate } from '../platform-handle.js';
 import { parsePort, parseRuntime } from '../arguments.js';
 import { dockerProblem } from './doctor.js';
@@ -39,10 +39,11 @@ export function registerUp(program: Command): void {
       // Parse here too, so a broken compose file is reported at once, before anything starts.
       try {
         const check = parseCompose(options.file ?? env.composeFile, { env: { ...env.variables, ...process.env, ROUTER_URL: 'http://127.0.0.1' } });
-        for (const warning of check.warnings) console.error(color.yellow(`warning: ${warning.file}${warning.line ? `:${warning.line}` : ''}: ${warning.message}`));
+        printWarnings(check.warnings);
       } catch (error) {
-        if (error instanceof ComposeError) throw new CliError(error.message, 'fix the compose file and run "npx tall up" again');
-        throw error;
+        if (!(error instanceof ComposeError)) throw error;
+        printWarnings(error.warnings);
+        throw new CliError(error.problems.map((problem) => problem.message).join('\nerror: '), 'fix the compose file and run "npx tall up" again');
       }
       const runtime = options.runtime ?? (process.env.TALL_RUNTIME as RuntimeKind | undefined) ?? (await defaultRuntime());
       if (runtime === 'docker') {
