@@ -40,6 +40,46 @@ describe('bad input gets a clear error', () => {
     expect((await tall.run(['ps'])).code).toBe(1);
   });
 
+  it('"tall up" prints every problem of a compose file, and the warnings gathered before them', async () => {
+    const tall = new TallSandbox(fixtureCopy((text) => text.replace('    stop_grace_period: 3s', '    stop_grace_period: 3s\n    extends: base\n    healthcheck: { test: 42, retries: lots }')));
+    const up = await tall.run(['up', '--runtime', 'process']);
+    expect(up.code).toBe(1);
+    const warning = up.stderr.indexOf('warning: services/compose.yaml:15:5: service "echo": "extends" is not supported');
+    const testError = up.stderr.indexOf('services/compose.yaml:16:20: service "echo": healthcheck.test must be a string or a list of strings (got a number)');
+    expect(warning).toBeGreaterThanOrEqual(0);
+    expect(testError).toBeGreaterThan(warning);
+    expect(up.stderr).toContain('error: services/compose.yaml:16:30: service "echo": healthcheck.retries must be a whole number, got "lots"');
+    expect((await tall.run(['ps'])).code).toBe(1);
+  });
+
+  it('"tall config" prints the resolved services with the environment\'s variables, and starts nothing', async () => {
+    const tall = new TallSandbox();
+    const json = await tall.json<{ ok: boolean; services: { name: string; replicas: number; environment: Record<string, string> }[]; warnings: unknown[] }>(['config', '--env', 'staging']);
+    expect(json.ok).toBe(true);
+    expect(json.services.map((s) => [s.name, s.replicas])).toEqual([['echo', 2], ['slow', 1]]);
+    expect(json.services[0]!.environment.GREETING).toBe('hello-from-staging');
+    expect(json.warnings).toEqual([]);
+    const human = await tall.run(['config']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^services:\n {2}echo:\n/m);
+    expect(human.stdout).toContain('GREETING: hello\n');
+    expect((await tall.run(['ps'])).code).toBe(1);
+  });
+
+  it('"tall config" lists every problem with file:line:column, with the warnings; exit code 1', async () => {
+    const tall = new TallSandbox(fixtureCopy((text) => text.replace('    stop_grace_period: 3s', '    stop_grace_period: 3s\n    extends: base\n    healthcheck: { test: 42, retries: lots }')));
+    const human = await tall.run(['config']);
+    expect(human.code).toBe(1);
+    expect(human.stderr).toContain('warning: services/compose.yaml:15:5: service "echo": "extends" is not supported');
+    expect(human.stderr).toMatch(/error: services\/compose\.yaml:16:20: .*healthcheck\.test[^\n]*\nerror: services\/compose\.yaml:16:30: .*healthcheck\.retries/);
+    const run = await tall.run(['config', '--json']);
+    expect(run.code).toBe(1);
+    const json = JSON.parse(run.stdout) as { ok: boolean; errors: { line: number; column: number; message: string }[]; warnings: { line: number; message: string }[] };
+    expect(json.ok).toBe(false);
+    expect(json.errors.map((e) => `${e.line}:${e.column}`)).toEqual(['16:20', '16:30']);
+    expect(json.warnings.map((w) => w.line)).toEqual([15]);
+  });
+
   it('a router port in use is named, with the fix', async () => {
     const port = await freePort();
     const blocker = net.createServer().listen(port, '127.0.0.1');
