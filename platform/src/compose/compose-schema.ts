@@ -38,7 +38,7 @@ export function composeSchema(): JsonSchema {
 const command = { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
 const duration = { type: 'string', format: 'duration' };
 const TALL_SCHEMA: JsonSchema = {
-  type: 'object',
+  type: ['object', 'null'],
   properties: {
     process: { type: 'object', properties: { command }, required: ['command'] },
     readiness: {

@@ -128,7 +128,7 @@ export function interpolateDeep(value: unknown, env: Env, report: InterpolationR
       return result;
     });
   }
-  if (value && typeof value === 'object') {
+  if (value && typeof value === 'object' && isPlainObject(value)) {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => {
       path.push(key);
       const result = interpolateDeep(item, env, report, path);
@@ -137,4 +137,10 @@ export function interpolateDeep(value: unknown, env: Env, report: InterpolationR
     }));
   }
   return value;
+}
+
+/** Mappings only: a YAML value such as !!binary (a Uint8Array) stays what it is, for the type check to name. */
+function isPlainObject(value: object): boolean {
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }

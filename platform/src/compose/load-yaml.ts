@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { ComposeError } from './errors.js';
-import { AliasBombError, buildValue, Locations, type Path, type Position } from './locations.js';
+import { buildValue, Locations, TooLargeError, type Path, type Position } from './locations.js';
 
 /** Compose files are a few KB; anything this big is the wrong file or an attack, and would take long to refuse later. */
 export const MAX_COMPOSE_BYTES = 10 * 1024 * 1024;
@@ -37,7 +37,9 @@ export function loadYaml(file: string, displayName = file): LocatedYaml {
   if (doc.errors.length > 0) {
     throw collected(doc.errors.map((error) => at(error.pos[0], error.code === 'MULTIPLE_DOCS'
       ? 'the file holds more than one YAML document (a "---" line); a compose file is one document'
-      : error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''))));
+      : /Maximum call stack/.test(error.message)
+        ? 'the YAML here is nested too deeply to read; a compose file needs a handful of levels'
+        : firstLine(error.message))));
   }
   let value: unknown;
   try {
@@ -45,7 +47,7 @@ export function loadYaml(file: string, displayName = file): LocatedYaml {
     if (built.problems.length > 0) throw collected(built.problems.map((problem) => at(problem.offset, problem.message)));
     value = built.value;
   } catch (error) {
-    if (error instanceof AliasBombError) throw at(error.offset, error.message);
+    if (error instanceof TooLargeError) throw at(error.offset, error.message);
     throw error;
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
@@ -55,8 +57,13 @@ export function loadYaml(file: string, displayName = file): LocatedYaml {
     file: displayName,
     value: value as Record<string, unknown>,
     locate: (path) => locations.of(path),
-    warnings: doc.warnings.map((warning) => ({ position: locations.position(warning.pos[0]), message: warning.message.split('\n')[0]! })),
+    warnings: doc.warnings.map((warning) => ({ position: locations.position(warning.pos[0]), message: `${firstLine(warning.message)}; the value is read as plain YAML` })),
   };
+}
+
+/** yaml's message without the position it appends (the ComposeError has it) and the source excerpt below. */
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
 }
 
 /** The first of several errors, carrying them all. */

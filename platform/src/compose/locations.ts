@@ -19,14 +19,29 @@ export interface TreeProblem {
  */
 export const MAX_ALIASED_VALUES = 500_000;
 
-/** Thrown at once when aliases expand too far: nothing after it is worth walking. */
-export class AliasBombError extends Error {
-  constructor(readonly offset: number, source: string) {
-    super(
-      `YAML aliases (here *${source}) expand this file to more than ${MAX_ALIASED_VALUES.toLocaleString('en-US')} values, so it is refused: ` +
-        'that is how an alias bomb ("billion laughs") exhausts memory. A compose file needs far fewer; write repeated parts out, or alias smaller blocks',
-    );
+/**
+ * Compose files nest a handful of levels. Deeper values (which aliases can stack up further) would overflow the stack of
+ * every later step that walks the value, so they are refused here, where the depth is known.
+ */
+export const MAX_DEPTH = 64;
+
+/** Thrown at once when the value is too big or too deep to walk further. */
+export class TooLargeError extends Error {
+  constructor(readonly offset: number, message: string) {
+    super(message);
   }
+}
+
+function aliasBomb(offset: number, source: string): TooLargeError {
+  return new TooLargeError(
+    offset,
+    `YAML aliases (here *${source}) expand this file to more than ${MAX_ALIASED_VALUES.toLocaleString('en-US')} values, so it is refused: ` +
+      'that is how an alias bomb ("billion laughs") exhausts memory. A compose file needs far fewer; write repeated parts out, or alias smaller blocks',
+  );
+}
+
+function tooDeep(offset: number): TooLargeError {
+  return new TooLargeError(offset, `values here are nested more than ${MAX_DEPTH} levels deep (counting what aliases bring in); a compose file needs a handful — flatten it`);
 }
 
 /** Where each part of a plain value was written: per mapping, the offset of each key; per list, of each item. */
@@ -70,6 +85,8 @@ interface Built {
   value: unknown;
   /** how many values this node stands for once every alias in it is expanded */
   size: number;
+  /** how deep it nests, aliases expanded */
+  depth: number;
   /** an alias whose anchor is missing (already reported) */
   missing?: boolean;
 }
@@ -89,7 +106,7 @@ export function buildValue(contents: Node | null, locations: Locations): { value
   const offsetOf = (node: Node | null | undefined, fallback: number) => node?.range?.[0] ?? fallback;
 
   function build(node: Node | null | undefined, at: number): Built {
-    if (node === null || node === undefined) return { value: null, size: 1 };
+    if (node === null || node === undefined) return { value: null, size: 1, depth: 1 };
     if (isAlias(node)) {
       const target = anchors.get(node.source);
       if (!target) {
@@ -99,34 +116,37 @@ export function buildValue(contents: Node | null, locations: Locations): { value
             ? `alias *${node.source} is used inside the block its anchor "&${node.source}" names; a compose file cannot refer to itself`
             : `alias *${node.source} refers to an anchor "&${node.source}" that is not defined before it; anchors must be defined earlier in the same file (e.g. under an "x-" key at the top), and are not shared between files`,
         });
-        return { value: null, size: 1, missing: true };
+        return { value: null, size: 1, depth: 1, missing: true };
       }
       aliasedValues += target.size;
-      if (aliasedValues > MAX_ALIASED_VALUES) throw new AliasBombError(offsetOf(node, at), node.source);
+      if (aliasedValues > MAX_ALIASED_VALUES) throw aliasBomb(offsetOf(node, at), node.source);
       return target;
     }
     const anchor = node.anchor;
     if (anchor) unfinished.add(anchor);
     let built: Built;
     if (isScalar(node)) {
-      built = { value: node.value, size: 1 };
+      built = { value: node.value, size: 1, depth: 1 };
     } else if (isSeq(node)) {
       const items: unknown[] = [];
       const offsets: number[] = [];
       let size = 1;
+      let depth = 1;
       for (const item of node.items as (Node | null)[]) {
         const child = build(item, offsetOf(node, at));
         items.push(child.value);
         offsets.push(offsetOf(item, offsetOf(node, at)));
         size += child.size;
+        depth = Math.max(depth, child.depth + 1);
       }
       locations.record(items, offsets);
-      built = { value: items, size };
+      built = { value: items, size, depth };
     } else if (isMap(node)) {
       built = buildMap(node, offsetOf(node, at));
     } else {
-      built = { value: null, size: 1 };
+      built = { value: null, size: 1, depth: 1 };
     }
+    if (built.depth > MAX_DEPTH) throw tooDeep(offsetOf(node, at));
     if (anchor) {
       unfinished.delete(anchor);
       anchors.set(anchor, built);
@@ -139,10 +159,13 @@ export function buildValue(contents: Node | null, locations: Locations): { value
     const offsets = new Map<string, number>();
     const written = new Map<string, number>();
     let size = 1;
+    let depth = 1;
     for (const pair of map.items as Pair<Node | null, Node | null>[]) {
       const keyOffset = offsetOf(pair.key, at);
       if (isMergeKey(pair.key)) {
-        size += merge(value, offsets, pair.value, keyOffset);
+        const merged = merge(value, offsets, pair.value, keyOffset);
+        size += merged.size;
+        depth = Math.max(depth, merged.depth);
         continue;
       }
       const key = keyText(pair.key, keyOffset);
@@ -157,15 +180,17 @@ export function buildValue(contents: Node | null, locations: Locations): { value
       setOwn(value, key, child.value);
       offsets.set(key, keyOffset);
       size += child.size;
+      depth = Math.max(depth, child.depth + 1);
     }
     locations.record(value, offsets);
-    return { value, size };
+    return { value, size, depth };
   }
 
   /** `<<: *a` or `<<: [*a, *b]`: keys written in the mapping win over merged ones, and earlier sources over later ones. */
-  function merge(target: Record<string, unknown>, offsets: Map<string, number>, source: Node | null, at: number): number {
+  function merge(target: Record<string, unknown>, offsets: Map<string, number>, source: Node | null, at: number): { size: number; depth: number } {
     const sources = isSeq(source) ? (source.items as (Node | null)[]) : [source];
     let size = 0;
+    let depth = 1;
     for (const item of sources) {
       const itemOffset = offsetOf(item, at);
       const built = build(item, itemOffset);
@@ -185,8 +210,9 @@ export function buildValue(contents: Node | null, locations: Locations): { value
         if (offset !== undefined) offsets.set(key, offset);
       }
       size += built.size;
+      depth = Math.max(depth, built.depth);
     }
-    return size;
+    return { size, depth };
   }
 
   function keyText(key: Node | null, offset: number): string | undefined {
@@ -216,6 +242,8 @@ function setOwn(target: Record<string, unknown>, key: string, value: unknown): v
 export function describeKind(value: unknown): string {
   if (value === null || value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'a list';
+  if (ArrayBuffer.isView(value)) return 'binary data (!!binary)';
+  if (value instanceof Date) return 'a date';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return 'a string';
   if (typeof value === 'number') return 'a number';

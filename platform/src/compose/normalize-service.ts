@@ -62,12 +62,12 @@ export function normalizeService(raw: Raw, ctx: ServiceContext): { spec: Service
       fail(at, `env_file ${shown} does not exist; create it, or mark it optional: { path: ${entry.path}, required: false }`);
     }
     try {
-      Object.assign(environment, parseEnv(readFileSync(path, 'utf8')));
+      assignOwn(environment, parseEnv(readFileSync(path, 'utf8')));
     } catch (error) {
       fail(at, `env_file ${shown} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
   }
-  Object.assign(environment, parseEnvironment(raw.environment, ctx.env));
+  assignOwn(environment, parseEnvironment(raw.environment, ctx.env));
 
   const deploy = (raw.deploy ?? {}) as Raw;
   const replicas = replicaCount(raw, deploy, fail, ctx);
@@ -153,8 +153,8 @@ function parseHealthcheck(raw: Raw | undefined, fail: Fail, duration: Duration):
   if (!raw || raw.disable === true) return undefined;
   const test = typeof raw.test === 'string' ? ['CMD-SHELL', raw.test] : ((raw.test ?? []) as string[]);
   if (test.length === 0 || test[0] === 'NONE') return undefined;
-  if (test[0] !== 'CMD' && test[0] !== 'CMD-SHELL') {
-    fail(['healthcheck', 'test'], `healthcheck.test as a list must start with "CMD", "CMD-SHELL" or "NONE", e.g. ["CMD", "curl", "-f", "http://localhost:3000/health"]`);
+  if ((test[0] !== 'CMD' && test[0] !== 'CMD-SHELL') || test.length < 2) {
+    fail(['healthcheck', 'test'], `healthcheck.test as a list must be "CMD" or "CMD-SHELL" and then the command (or just "NONE"), e.g. ["CMD", "curl", "-f", "http://localhost:3000/health"]`);
   }
   const retries = (raw.retries as number | undefined) ?? 3;
   if (retries < 0) fail(['healthcheck', 'retries'], `healthcheck.retries must be a whole number ≥ 1, got ${retries}`);
@@ -234,9 +234,16 @@ function parseEnvironment(raw: unknown, shellEnv: Record<string, string | undefi
   const result: Record<string, string> = {};
   for (const [key, value] of entries) {
     const resolved = value === null || value === undefined ? shellEnv[key] : String(value);
-    if (resolved !== undefined) result[key] = resolved;
+    if (resolved !== undefined) assignOwn(result, { [key]: resolved });
   }
   return result;
+}
+
+/** Object.assign, except that a variable named __proto__ stays a variable instead of replacing the prototype. */
+function assignOwn(target: Record<string, string>, source: Record<string, string | undefined>): void {
+  for (const [key, value] of Object.entries(source)) {
+    if (value !== undefined) Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  }
 }
 
 /** An empty command is no command, as in Compose. */

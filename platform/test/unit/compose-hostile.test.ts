@@ -81,6 +81,31 @@ describe('raw exceptions become located errors', () => {
   });
 });
 
+describe('other shapes found in the wild end as located errors', () => {
+  it.each([
+    ['two YAML documents', 'services: {}\n---\nservices: {}\n', /:2:1: the file holds more than one YAML document/],
+    ['nesting thousands deep', `services:\n  web:\n    image: x\n    labels: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`, /:4:\d+: the YAML here is nested too deeply/],
+    ['nesting 80 deep', `services:\n  web:\n    image: x\n    labels: ${'['.repeat(80)}${']'.repeat(80)}\n`, /:4:\d+: values here are nested more than 64 levels deep/],
+    ['nesting stacked up by aliases', `x-a0: &a0 [1]\n${Array.from({ length: 70 }, (_, i) => `x-a${i + 1}: &a${i + 1} [*a${i}]`).join('\n')}\nservices: { web: { image: x } }\n`, /:\d+:\d+: values here are nested more than 64 levels deep \(counting what aliases bring in\)/],
+    ['an alias inside its own anchor', 'x-a: &a { b: *a }\nservices: { web: { image: x } }\n', /:1:14: alias \*a is used inside the block its anchor "&a" names/],
+    ['a list as a key', 'services:\n  ? [a, b]\n  : { image: x }\n', /:2:5: a key here is not plain text/],
+    ['a service name with a space', 'services:\n  "my web":\n    image: x\n', /:2:3: service name "my web" may only have letters, digits/],
+    ['a service that is empty', 'services:\n  web:\n', /:2:3: service "web" must be a mapping \(got nothing: give it a value, or remove the line\)/],
+    ['!!binary where a string is expected', 'services:\n  web:\n    image: x\n    labels: { a: !!binary aGVsbG8= }\n', /:4:15: service "web": labels\.a must be .* \(got binary data/],
+    ['a healthcheck test with no command', 'services:\n  web:\n    image: x\n    healthcheck: { test: ["CMD"] }\n', /:4:20: service "web": healthcheck\.test as a list must be "CMD" or "CMD-SHELL" and then the command/],
+    ['a number where a duration is expected', 'services:\n  web:\n    image: x\n    stop_grace_period: 10\n', /:4:5: service "web": stop_grace_period must be a duration such as 10s or 1m30s \(got a number\)/],
+  ])('%s', (_what, text, message) => {
+    expect(composeError(composeFile(text)).message).toMatch(message);
+  });
+
+  it('__proto__ and constructor are plain names', () => {
+    const project = parse(composeFile('services:\n  __proto__:\n    image: x\n  web:\n    image: y\n    environment: { constructor: z, __proto__: q }\n'));
+    expect(project.services.map((s) => s.name)).toEqual(['__proto__', 'web']);
+    expect(Object.entries(project.services[1]!.environment)).toEqual([['constructor', 'z'], ['__proto__', 'q']]);
+    expect(Object.getPrototypeOf(project.services[1]!.environment)).toBe(Object.prototype);
+  });
+});
+
 describe('size and alias amplification are bounded', () => {
   it('a file over 10 MB is refused with a clear message', () => {
     const file = composeFile('');
