@@ -2,7 +2,8 @@
  * Benchmarks, printed as figures (never asserted: the machines are shared and noisy):
  *  1. throughput and p99 latency to one instance: direct, through the router, through nginx (if installed),
  *     for a trivial node service and for one of the shop's express services;
- *  2. time from `tall up` to every service ready, per runtime, on the shop in services/.
+ *  2. time from `tall up` to every service ready, per runtime, on the shop in services/;
+ *  3. time and peak memory to read a 5 MB compose file (compose-parse.ts, in a process of its own).
  * Run: npm run bench [-- --seconds 10]
  */
 import { execFileSync } from 'node:child_process';
@@ -93,3 +94,5 @@ console.log('\n2. time from "tall up" to every service of the shop ready (includ
 await upBench('process');
 if (dockerAnswers()) await upBench('docker');
 else console.log('   docker   skipped: no engine answers (.ci/install-docker.sh)');
+console.log('\n3. reading a 5 MB compose file (thousands of services; anchors, merge keys, interpolation, unsupported fields)');
+process.stdout.write(execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'compose-parse.ts')], { cwd: REPO, encoding: 'utf8' }));
