@@ -52,3 +52,20 @@ ${environment}    expose: ["3000"]
   }
   return { text: parts.join(''), services };
 }
+
+/**
+ * One service with one very wide mapping (an environment of ~100,000 variables at 5 MB): the shape where a duplicate-key
+ * check that compares each key with every earlier one takes minutes.
+ */
+export function generateWideCompose(targetBytes = 5 * 1024 * 1024): { text: string; keys: number } {
+  const parts = ['name: wide\nservices:\n  web:\n    image: example/web:1.0\n    environment:\n'];
+  let size = parts[0]!.length;
+  let keys = 0;
+  while (size < targetBytes) {
+    const line = `      VARIABLE_NUMBER_${keys}: "a value for variable ${keys}"\n`;
+    parts.push(line);
+    size += line.length;
+    keys++;
+  }
+  return { text: parts.join(''), keys };
+}
