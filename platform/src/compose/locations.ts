@@ -14,7 +14,7 @@ export interface TreeProblem {
 
 /**
  * Aliases may add at most this many values to the file. Ordinary files stay far below it (the 5 MB benchmark file with
- * thousands of merges adds about 30,000); an alias bomb ("billion laughs") or a big anchor aliased hundreds of times goes
+ * thousands of merges adds about 50,000); an alias bomb ("billion laughs") or a big anchor aliased hundreds of times goes
  * far above it, and would cost minutes and gigabytes later (interpolation copies every aliased value).
  */
 export const MAX_ALIASED_VALUES = 500_000;

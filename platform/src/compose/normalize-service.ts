@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { parseDuration } from './duration.js';
+import { argv, optionalArgv, requiredArgv } from './command-words.js';
+import { assignOwn, parseEnvironment } from './environment-values.js';
 import type { DependencyCondition, Healthcheck, RestartPolicy, ServiceSpec, TallServiceSettings } from './model.js';
 
 /**
@@ -220,51 +222,4 @@ function parseTall(name: string, raw: Raw, fail: Fail, duration: Duration): Tall
         }
       : undefined,
   };
-}
-
-/** As in Compose, a variable named without a value is taken from the shell, and left out if the shell has none. */
-function parseEnvironment(raw: unknown, shellEnv: Record<string, string | undefined>): Record<string, string> {
-  if (!raw) return {};
-  const entries: [string, unknown][] = Array.isArray(raw)
-    ? raw.map((item: string) => {
-        const equals = item.indexOf('=');
-        return equals === -1 ? [item, null] : [item.slice(0, equals), item.slice(equals + 1)];
-      })
-    : Object.entries(raw as Record<string, unknown>);
-  const result: Record<string, string> = {};
-  for (const [key, value] of entries) {
-    const resolved = value === null || value === undefined ? shellEnv[key] : String(value);
-    if (resolved !== undefined) assignOwn(result, { [key]: resolved });
-  }
-  return result;
-}
-
-/** Object.assign, except that a variable named __proto__ stays a variable instead of replacing the prototype. */
-function assignOwn(target: Record<string, string>, source: Record<string, string | undefined>): void {
-  for (const [key, value] of Object.entries(source)) {
-    if (value !== undefined) Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
-  }
-}
-
-/** An empty command is no command, as in Compose. */
-function optionalArgv(words: string[]): string[] | undefined {
-  return words.length > 0 ? words : undefined;
-}
-
-function requiredArgv(words: string[], path: (string | number)[], fail: Fail): string[] {
-  return words.length > 0 ? words : fail(path, `${path.join('.')} is empty; give the program and its arguments, e.g. ["node", "server.js"]`);
-}
-
-/**
- * A command as a list is taken as it is. As one string, Compose splits it like a shell would; the kit splits it at spaces
- * only, so a string with quotes or backslashes (which would come out wrong) must be written as a list.
- */
-function argv(raw: unknown, path: (string | number)[], fail: Fail): string[] {
-  if (Array.isArray(raw)) return raw as string[];
-  const text = String(raw).trim();
-  if (/["'\\]/.test(text)) {
-    const words = text.split(/\s+/).slice(0, 3).map((word) => JSON.stringify(word.replace(/["']/g, '')));
-    fail(path, `${path.join('.')} has quotes or backslashes, which the kit does not interpret in a one-line command; write it as a list, e.g. [${words.join(', ')}, …]`);
-  }
-  return text.split(/\s+/).filter(Boolean);
 }
