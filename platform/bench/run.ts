@@ -3,8 +3,9 @@
  *  1. throughput and p99 latency to one instance: direct, through the router, through nginx (if installed),
  *     for a trivial node service and for one of the shop's express services;
  *  2. time from `tall up` to every service ready, per runtime, on the shop in services/;
- *  3. `tall logs -n 5` and `tall logs` over a 300 MB log: time and peak memory.
- * Run: npm run bench [-- --seconds 10] [-- --only logs]
+ *  3. `tall logs -n 5` and `tall logs` over a 300 MB log: time and peak memory;
+ *  4. time and peak memory to read a 5 MB compose file (compose-parse.ts, in a process of its own).
+ * Run: npm run bench [-- --seconds 10] [-- --only proxy|up|logs|compose]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -111,3 +112,9 @@ if (!only || only === 'up') {
   else console.log('   docker   skipped: no engine answers (.ci/install-docker.sh)');
 }
 if (!only || only === 'logs') await logsBench();
+if (!only || only === 'compose') {
+  console.log('\n4. reading a 5 MB compose file: thousands of services (anchors, merge keys, interpolation, unsupported fields), and one very wide mapping');
+  for (const shape of ['services', 'wide']) {
+    process.stdout.write(execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'compose-parse.ts'), '--shape', shape], { cwd: REPO, encoding: 'utf8' }));
+  }
+}

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ApiError } from '../control-plane/api-client.js';
 import { UserError } from '../control-plane/user-error.js';
 import { CliError, color } from './output.js';
+import { registerConfig } from './verbs/config.js';
 import { registerDoctor } from './verbs/doctor.js';
 import { registerDown } from './verbs/down.js';
 import { registerEvents } from './verbs/events.js';
@@ -27,7 +28,7 @@ const program = new Command('tall')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerDoctor, registerUp, registerDown, registerPs, registerScale, registerKill, registerLogs, registerEvents, registerSlidesCommand, registerLabVerbs]) register(program);
+for (const register of [registerDoctor, registerConfig, registerUp, registerDown, registerPs, registerScale, registerKill, registerLogs, registerEvents, registerSlidesCommand, registerLabVerbs]) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,4 +1,7 @@
 /** Output helpers: every verb prints for people by default and JSON with --json. */
+import { formatWarning } from '../compose/errors.js';
+import type { Warning } from '../compose/model.js';
+
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number) => (text: string) => (useColor ? `\u001b[${code}m${text}\u001b[0m` : text);
 
@@ -17,11 +20,6 @@ function stripAnsi(text: string): string {
   return text.replace(/\u001b\[\d+m/g, '');
 }
 
-/** A compose-file warning, as every verb prints it: "warning: services/compose.yaml:12: …". */
-export function printWarning(warning: { file: string; line?: number; message: string }): void {
-  console.error(paint(33)(`warning: ${warning.file}${warning.line ? `:${warning.line}` : ''}: ${warning.message}`));
-}
-
 /** An error meant for the user: printed as "error: …" plus what to do, exit code 1 (2 for usage errors). */
 export class CliError extends Error {
   constructor(message: string, readonly fix?: string, readonly exitCode = 1) {
@@ -32,4 +30,9 @@ export class CliError extends Error {
 /** Writes to stdout and waits while the reader is behind, so streaming a large file never piles up in memory. */
 export async function writeOut(text: string): Promise<void> {
   if (!process.stdout.write(text)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+}
+
+/** Compose file warnings, on stderr, located: "warning: services/compose.yaml:12:5: …". */
+export function printWarnings(warnings: Warning[]): void {
+  for (const warning of warnings) console.error(color.yellow(`warning: ${formatWarning(warning)}`));
 }

@@ -71,6 +71,7 @@ export interface TallServiceSettings {
 export interface Warning {
   file: string;
   line?: number;
+  column?: number;
   message: string;
 }
 

@@ -23,6 +23,8 @@ export interface StartupFailure {
   reason: string;
   /** what to do about it, when more precise than "fix the service" */
   fix?: string;
+  /** every problem, when there are several of the same kind (a compose file's) */
+  problems?: string[];
   logTail: string[];
 }
 

@@ -122,8 +122,9 @@ async function main(options: DaemonOptions): Promise<void> {
     await controlPlane.up(options.timeoutMs, progress);
   } catch (error) {
     state.phase = 'failed';
+    if (error instanceof ComposeError) state.warnings = error.warnings;
     state.failure ??= error instanceof ComposeError
-      ? { service: 'platform', reason: error.message, fix: `fix the compose file (check it with "npx tall config"), then run "npx tall up" again`, logTail: [] }
+      ? { service: 'platform', reason: error.message, problems: error.problems.map((problem) => problem.message), fix: `fix the compose file (check it with "npx tall config"), then run "npx tall up" again`, logTail: [] }
       : { service: 'platform', reason: (error as Error).message, fix: error instanceof UserError ? error.fix : undefined, logTail: [] };
     publish();
     await stop().catch(() => undefined);

@@ -16,6 +16,9 @@ function fixtureCopy(edit: (compose: string) => string): string {
   return root;
 }
 
+/** The line the tests below add "extends: base" on: the one after the fixture's stop_grace_period. */
+const EXTENDS_LINE = readFileSync(join(MINI, 'services/compose.yaml'), 'utf8').split('\n').indexOf('    stop_grace_period: 3s') + 2;
+
 describe('bad input gets a clear error', () => {
   it('a YAML error names file:line:column, and nothing starts', async () => {
     const tall = new TallSandbox(fixtureCopy((text) => text.replace('    expose: ["3000"]\n    stop_grace_period', '    expose: ["3000"\n    stop_grace_period')));
@@ -33,11 +36,51 @@ describe('bad input gets a clear error', () => {
     const up = await tall.run(['up', '--runtime', runtime], { CRASH_AT_START: 'yes' });
     expect(up.code).toBe(1);
     expect(Date.now() - started).toBeLessThan(60_000);
-    expect(up.stderr).toMatch(/warning: services\/compose\.yaml:\d+: service "echo": "privileged" is not supported/);
+    expect(up.stderr).toMatch(/warning: services\/compose\.yaml:\d+:\d+: service "echo": "privileged" is not supported/);
     expect(up.stderr).toMatch(/could not start: echo\/\d exited with code 3 while starting/);
     expect(up.stderr).toContain('| echo: refusing to start (CRASH_AT_START=yes)');
     expect(up.stderr).toMatch(/fix service "echo"/);
     expect((await tall.run(['ps'])).code).toBe(1);
+  });
+
+  it('"tall up" prints every problem of a compose file, and the warnings gathered before them', async () => {
+    const tall = new TallSandbox(fixtureCopy((text) => text.replace('    stop_grace_period: 3s', '    stop_grace_period: 3s\n    extends: base\n    healthcheck: { test: 42, retries: lots }')));
+    const up = await tall.run(['up', '--runtime', 'process']);
+    expect(up.code).toBe(1);
+    const warning = up.stderr.indexOf(`warning: services/compose.yaml:${EXTENDS_LINE}:5: service "echo": "extends" is not supported`);
+    const testError = up.stderr.indexOf(`services/compose.yaml:${EXTENDS_LINE + 1}:20: service "echo": healthcheck.test must be a string or a list of strings (got a number)`);
+    expect(warning).toBeGreaterThanOrEqual(0);
+    expect(testError).toBeGreaterThan(warning);
+    expect(up.stderr).toContain(`error: services/compose.yaml:${EXTENDS_LINE + 1}:30: service "echo": healthcheck.retries must be a whole number, got "lots"`);
+    expect((await tall.run(['ps'])).code).toBe(1);
+  });
+
+  it('"tall config" prints the resolved services with the environment\'s variables, and starts nothing', async () => {
+    const tall = new TallSandbox();
+    const json = await tall.json<{ ok: boolean; services: { name: string; replicas: number; environment: Record<string, string> }[]; warnings: unknown[] }>(['config', '--env', 'staging']);
+    expect(json.ok).toBe(true);
+    expect(json.services.map((s) => [s.name, s.replicas])).toEqual([['echo', 2], ['slow', 1]]);
+    expect(json.services[0]!.environment.GREETING).toBe('hello-from-staging');
+    expect(json.warnings).toEqual([]);
+    const human = await tall.run(['config']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^services:\n {2}echo:\n/m);
+    expect(human.stdout).toContain('GREETING: hello\n');
+    expect((await tall.run(['ps'])).code).toBe(1);
+  });
+
+  it('"tall config" lists every problem with file:line:column, with the warnings; exit code 1', async () => {
+    const tall = new TallSandbox(fixtureCopy((text) => text.replace('    stop_grace_period: 3s', '    stop_grace_period: 3s\n    extends: base\n    healthcheck: { test: 42, retries: lots }')));
+    const human = await tall.run(['config']);
+    expect(human.code).toBe(1);
+    expect(human.stderr).toContain(`warning: services/compose.yaml:${EXTENDS_LINE}:5: service "echo": "extends" is not supported`);
+    expect(human.stderr).toMatch(new RegExp(`error: services/compose\\.yaml:${EXTENDS_LINE + 1}:20: .*healthcheck\\.test[^\\n]*\\nerror: services/compose\\.yaml:${EXTENDS_LINE + 1}:30: .*healthcheck\\.retries`));
+    const run = await tall.run(['config', '--json']);
+    expect(run.code).toBe(1);
+    const json = JSON.parse(run.stdout) as { ok: boolean; errors: { line: number; column: number; message: string }[]; warnings: { line: number; message: string }[] };
+    expect(json.ok).toBe(false);
+    expect(json.errors.map((e) => `${e.line}:${e.column}`)).toEqual([`${EXTENDS_LINE + 1}:20`, `${EXTENDS_LINE + 1}:30`]);
+    expect(json.warnings.map((w) => w.line)).toEqual([EXTENDS_LINE]);
   });
 
   it('a router port in use is named, with the fix', async () => {

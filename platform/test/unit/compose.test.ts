@@ -99,7 +99,7 @@ services:
 
   it('rejects bad values with the line they are on', () => {
     const file = composeFile('services:\n  web:\n    image: x\n    deploy:\n      replicas: -2\n');
-    expect(() => parseCompose(file)).toThrow(/compose\.yaml:5: service "web": deploy.replicas must be a whole number/);
+    expect(() => parseCompose(file)).toThrow(/compose\.yaml:5:7: service "web": deploy.replicas must be a whole number/);
     const unknownDependency = composeFile('services:\n  web:\n    image: x\n    depends_on: [nope]\n');
     expect(() => parseCompose(unknownDependency)).toThrow(/depends on "nope", which is not a service/);
   });

@@ -41,8 +41,8 @@ services:
       resources:
         limits:
           memory: lots
-`)).toThrow(/compose.yaml:8: service "x": "lots" is not an amount of memory/);
-    expect(() => services('services:\n  x:\n    image: node\n    pids_limit: -1\n')).toThrow(/compose.yaml:4: .*pids_limit must be a whole number greater than 0/);
+`)).toThrow(/compose.yaml:8:\d+: service "x": "lots" is not an amount of memory/);
+    expect(() => services('services:\n  x:\n    image: node\n    pids_limit: -1\n')).toThrow(/compose.yaml:4:\d+: .*pids_limit must be a whole number greater than 0/);
   });
 
   it('parses Compose byte values', () => {

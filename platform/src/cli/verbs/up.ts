@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { PlatformState } from '../../control-plane/state-file.js';
 import { pickRuntime } from '../../runtimes/registry.js';
 import type { RuntimeKind } from '../../runtimes/runtime.js';
-import { CliError, color, printJson, printWarning } from '../output.js';
+import { CliError, color, printJson, printWarnings } from '../output.js';
 import { platformOf } from '../platform-handle.js';
 import { parsePort, parseRuntime } from '../arguments.js';
 
@@ -26,7 +26,7 @@ export function registerUp(program: Command): void {
         port: options.port,
         timeoutMs: options.timeout * 1000,
         onProgress: quiet ? undefined : (line) => console.log(color.dim(`  ${line}`)),
-        onWarning: printWarning,
+        onWarning: (warning) => printWarnings([warning]),
       });
       if (!quiet) for (const line of cleanedUp) console.log(color.yellow(`  stopped ${line}, left running by a control plane that died`));
       if (state.phase !== 'running') {
@@ -36,7 +36,8 @@ export function registerUp(program: Command): void {
         const fix = failure?.fix ?? (failure?.service && failure.service !== 'platform'
           ? `fix service "${failure.service}" and run "npx tall up${client.envFlag()}" again; everything started has been stopped`
           : `see .tall/${client.env.name}/control-plane.log`);
-        throw new CliError(`could not start: ${failure?.reason ?? 'the control plane stopped'}${tail}`, fix);
+        const reason = failure?.problems?.join('\nerror: ') ?? failure?.reason ?? 'the control plane stopped';
+        throw new CliError(`could not start: ${reason}${tail}`, fix);
       }
       if (options.json) return printJson({ ok: true, env: client.env.name, runtime, routerUrl: state.routerUrl, services: state.services, instances: state.instances, warnings: state.warnings, cleanedUp });
       printReady(state, client.envFlag());
