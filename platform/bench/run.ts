@@ -4,8 +4,9 @@
  *     for a trivial node service and for one of the shop's express services;
  *  2. time from `tall up` to every service ready, per runtime, on the shop in services/;
  *  3. `tall logs -n 5` and `tall logs` over a 300 MB log: time and peak memory;
- *  4. time and peak memory to read a 5 MB compose file (compose-parse.ts, in a process of its own).
- * Run: npm run bench [-- --seconds 10] [-- --only proxy|up|logs|compose]
+ *  4. time and peak memory to read a 5 MB compose file (compose-parse.ts, in a process of its own);
+ *  5–6. failover drills: a frozen instance under load, and callers giving up on a hung handler (failover.ts).
+ * Run: npm run bench [-- --seconds 10] [-- --only proxy|up|logs|failover|compose]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { freePort } from '../src/util/ports.js';
 import { hasCommand, measure, type Throughput } from './load-tools.js';
 import { startNginx } from './nginx-proxy.js';
 import { logTailBench, type RunFigure } from './log-tail.js';
+import { failoverBench } from './failover.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const TALL = join(REPO, 'platform/bin/tall.js');
@@ -118,3 +120,4 @@ if (!only || only === 'compose') {
     process.stdout.write(execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'compose-parse.ts'), '--shape', shape], { cwd: REPO, encoding: 'utf8' }));
   }
 }
+if (!only || only === 'failover') await failoverBench(join(REPO, 'platform/test/fixtures/mini'));
