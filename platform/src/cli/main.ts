@@ -31,6 +31,7 @@ const program = new Command('tall')
 for (const register of [registerDoctor, registerConfig, registerUp, registerDown, registerPs, registerScale, registerKill, registerLogs, registerEvents, registerSlidesCommand, registerLabVerbs]) register(program);
 
 try {
+  rejectUnknownVerb(program, process.argv.slice(2));
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {
@@ -46,4 +47,15 @@ try {
   } else {
     throw error;
   }
+}
+
+/**
+ * Commander prints the general help for `tall frobnicate --help` and exits 0, as if the verb existed; a script or a
+ * learner deserves the same usage error `tall frobnicate` gives.
+ */
+function rejectUnknownVerb(root: Command, args: string[]): void {
+  const verb = args[0];
+  if (!verb || verb.startsWith('-') || verb === 'help') return;
+  if (root.commands.some((command) => command.name() === verb || command.aliases().includes(verb))) return;
+  root.error(`error: unknown command '${verb}'. The verbs: ${root.commands.map((command) => command.name()).join(', ')}`, { exitCode: 2, code: 'commander.unknownCommand' });
 }

@@ -109,5 +109,10 @@ describe('bad input gets a clear error', () => {
     const tall = new TallSandbox();
     expect((await tall.run(['up', '--runtime', 'kubernetes'])).code).toBe(2);
     expect((await tall.run(['frobnicate'])).code).toBe(2);
+    const withHelp = await tall.run(['frobnicate', '--help']);
+    expect(withHelp.code).toBe(2);
+    expect(withHelp.stderr).toMatch(/unknown command 'frobnicate'\. The verbs: doctor, config, up/);
+    expect(withHelp.stdout).toBe('');
+    expect((await tall.run(['ps', '--help'])).code).toBe(0);
   });
 });

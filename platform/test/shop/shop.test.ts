@@ -42,13 +42,15 @@ async function start(
   const args = how === 'tsx' ? ['--import', 'tsx', 'src/index.ts'] : ['dist/index.cjs'];
   const begin = performance.now();
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, PORT: String(port) };
+  // Without HOST from a platform, a service listens on loopback only.
+  delete childEnv.HOST;
   for (const key of ['INSTANCE_INDEX', 'SERVICE_NAME'] as const) if (!(key in env)) delete childEnv[key];
   const child = spawn(process.execPath, args, { cwd: join(SERVICES_DIR, name), env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const line = `${name} listening on :${port}`;
+  const line = `${name} listening on 127.0.0.1:${port}`;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start in 15 s:\n${output}`)), 15_000);
     const check = () => {
@@ -134,7 +136,7 @@ describe('the shop, started with tsx', () => {
   it('logs one start line and each request', async () => {
     await fetch(`${catalog.url}/products`);
     const port = new URL(catalog.url).port;
-    expect(catalog.output()).toMatch(new RegExp(`^catalog listening on :${port}$`, 'm'));
+    expect(catalog.output()).toMatch(new RegExp(`^catalog listening on 127\\.0\\.0\\.1:${port}$`, 'm'));
     expect(catalog.output()).toMatch(/^GET \/products$/m);
   });
 

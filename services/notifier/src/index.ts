@@ -4,6 +4,8 @@ import express from 'express';
 // Hard-coded on purpose: lab 01 moves the version to the environment.
 const VERSION = '1.0.0';
 const PORT = Number(process.env.PORT ?? 3000);
+// Where to listen: the platform says (127.0.0.1, so only this machine can reach the service; 0.0.0.0 inside a container).
+const HOST = process.env.HOST ?? '127.0.0.1';
 
 interface Notification {
   id: number;
@@ -45,6 +47,6 @@ app.get('/notifications', (_req, res) => {
   res.json(notifications);
 });
 
-app.listen(PORT, () => {
-  console.log(`notifier listening on :${PORT}`);
+app.listen(PORT, HOST, () => {
+  console.log(`notifier listening on ${HOST}:${PORT}`);
 });

@@ -6,6 +6,8 @@ import express from 'express';
 // Hard-coded on purpose: lab 01 moves the version to the environment.
 const VERSION = '1.0.0';
 const PORT = Number(process.env.PORT ?? 3000);
+// Where to listen: the platform says (127.0.0.1, so only this machine can reach the service; 0.0.0.0 inside a container).
+const HOST = process.env.HOST ?? '127.0.0.1';
 // Where the other services are: through the platform's router, e.g. http://127.0.0.1:8080/catalog
 const CATALOG_URL = process.env.CATALOG_URL ?? 'http://127.0.0.1:8080/catalog';
 const PAYMENT_URL = process.env.PAYMENT_URL ?? 'http://127.0.0.1:8080/payment';
@@ -97,6 +99,6 @@ app.use((err: Error, req: express.Request, res: express.Response, _next: express
   res.status(500).json({ error: `${err.message}${cause}` });
 });
 
-app.listen(PORT, () => {
-  console.log(`orders listening on :${PORT}`);
+app.listen(PORT, HOST, () => {
+  console.log(`orders listening on ${HOST}:${PORT}`);
 });

@@ -5,6 +5,8 @@ import express from 'express';
 // Hard-coded on purpose: lab 01 moves the version to the environment.
 const VERSION = '1.0.0';
 const PORT = Number(process.env.PORT ?? 3000);
+// Where to listen: the platform says (127.0.0.1, so only this machine can reach the service; 0.0.0.0 inside a container).
+const HOST = process.env.HOST ?? '127.0.0.1';
 // How long each payment takes, and the share of payments that fail (0 = none, 1 = all).
 const LATENCY_MS = Number(process.env.PAYMENT_LATENCY_MS ?? 50);
 const FAILURE_RATE = Number(process.env.PAYMENT_FAILURE_RATE ?? 0);
@@ -48,6 +50,6 @@ app.get('/payments', (_req, res) => {
   res.json(payments);
 });
 
-app.listen(PORT, () => {
-  console.log(`payment listening on :${PORT}`);
+app.listen(PORT, HOST, () => {
+  console.log(`payment listening on ${HOST}:${PORT}`);
 });

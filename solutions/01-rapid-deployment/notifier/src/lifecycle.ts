@@ -6,8 +6,8 @@ import type { Express } from 'express';
 export interface Lifecycle {
   /** the version this instance runs, from APP_VERSION: set by whoever deploys it, never in the code */
   version: string;
-  /** app.listen, plus a graceful stop on SIGTERM / SIGINT */
-  listen(port: number): void;
+  /** app.listen on the address the platform gives (HOST), plus a graceful stop on SIGTERM / SIGINT */
+  listen(port: number, host?: string): void;
 }
 
 /** How long in-flight requests get to finish after SIGTERM (the platform waits stop_grace_period, 10 s, then kills). */
@@ -38,9 +38,9 @@ export function lifecycle(app: Express, service: string): Lifecycle {
 
   return {
     version,
-    listen(port: number) {
-      const server = app.listen(port, () => {
-        console.log(`${service} ${version} listening on :${port}`);
+    listen(port: number, host = process.env.HOST ?? '127.0.0.1') {
+      const server = app.listen(port, host, () => {
+        console.log(`${service} ${version} listening on ${host}:${port}`);
       });
       const stop = (signal: string) => {
         if (draining) return;

@@ -5,6 +5,8 @@ import express from 'express';
 // Hard-coded on purpose: lab 01 moves the version to the environment.
 const VERSION = '1.0.0';
 const PORT = Number(process.env.PORT ?? 3000);
+// Where to listen: the platform says (127.0.0.1, so only this machine can reach the service; 0.0.0.0 inside a container).
+const HOST = process.env.HOST ?? '127.0.0.1';
 const CATALOG_URL = process.env.CATALOG_URL ?? 'http://127.0.0.1:8080/catalog';
 // The platform says which copy this is; under Docker we fall back to the container's hostname.
 const INSTANCE = process.env.INSTANCE_INDEX
@@ -59,6 +61,6 @@ app.get('/', async (_req, res) => {
   res.type('html').send(page((await answer.json()) as Product[]));
 });
 
-app.listen(PORT, () => {
-  console.log(`web listening on :${PORT}`);
+app.listen(PORT, HOST, () => {
+  console.log(`web listening on ${HOST}:${PORT}`);
 });
