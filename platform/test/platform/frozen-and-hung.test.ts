@@ -1,8 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUNTIMES } from '../support/docker-engine.js';
 import { generateLoad } from '../support/load.js';
-import { TallSandbox, waitFor, type PsJson } from '../support/tall-cli.js';
+import { MINI, TallSandbox, waitFor, type PsJson } from '../support/tall-cli.js';
 import { freePort } from '../../src/util/ports.js';
 
 /** Freezes an instance the way SIGSTOP does: the process stays, its sockets stay open, nothing answers. */
@@ -63,5 +66,35 @@ describe.each(RUNTIMES)('hung and frozen instances on the $runtime runtime', ({ 
     expect(hanging).toHaveLength(6);
     const answer = await fetch(`${router}/echo/hello`, { signal: AbortSignal.timeout(5000) });
     expect(answer.status).toBe(200);
+  });
+});
+
+describe('readiness is probed for every instance (process runtime)', () => {
+  // The fixture's "slow" service without its healthcheck: no liveness, no declared readiness; only the implicit probe.
+  const root = mkdtempSync(join(tmpdir(), 'tall-fixture-'));
+  cpSync(MINI, root, { recursive: true });
+  const file = join(root, 'services/compose.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/    healthcheck:\n(      .*\n)+/, ''));
+  const tall = new TallSandbox(root);
+
+  afterAll(async () => {
+    await tall.run(['down']);
+  });
+
+  it('an idle instance that declares no probe, frozen, leaves the pool; thawed, it comes back', async () => {
+    tall.extraEnv.TALL_PORT = String(await freePort());
+    expect((await tall.run(['up', '--runtime', 'process'])).code).toBe(0);
+    const slow = (await tall.json<PsJson>(['ps'])).instances.find((i) => i.id === 'slow/1')!;
+    freeze('process', slow, true);
+    try {
+      const out = await waitFor('slow/1 to be taken out of the pool', async () => {
+        const events = await tall.json<{ type: string; instance?: string; message: string }[]>(['events', 'slow']);
+        return events.find((e) => e.type === 'not-ready' && e.instance === 'slow/1');
+      }, 30_000);
+      expect(out.message).toMatch(/GET \/ gave no answer within 2000 ms \(2 times in a row\)/);
+    } finally {
+      freeze('process', slow, false);
+    }
+    await waitFor('slow/1 to be ready again', async () => ((await tall.json<PsJson>(['ps'])).instances.find((i) => i.id === 'slow/1')?.ready ? true : undefined), 30_000);
   });
 });

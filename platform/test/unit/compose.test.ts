@@ -15,17 +15,8 @@ function composeFile(text: string): string {
 }
 
 describe('interpolation', () => {
+  // The forms and their results: compose-hostile.test.ts, "interpolation like Compose".
   const env = { SET: 'value', EMPTY: '' };
-  it.each([
-    ['${SET}', 'value'],
-    ['$SET/x', 'value/x'],
-    ['${MISSING:-fallback}', 'fallback'],
-    ['${EMPTY:-fallback}', 'fallback'],
-    ['${EMPTY-fallback}', ''],
-    ['${MISSING-${SET}}', 'value'],
-    ['${SET:+alt}', 'alt'],
-    ['$${LITERAL}', '${LITERAL}'],
-  ])('%s → %s', (input, expected) => expect(interpolate(input, env)).toBe(expected));
 
   it('fails with the message for ${VAR:?message}', () => {
     expect(() => interpolate('${DB_PASSWORD:?set a password}', env)).toThrow(/DB_PASSWORD.*set a password/);
