@@ -7,6 +7,8 @@ export default defineChecks([
   {
     name: 'machine-ready',
     title: 'this machine can run the kit ("tall doctor")',
+    points: 1,
+    timeout: '20s',
     hints: [
       'Run "npx tall doctor" yourself: every line with ✘ says what is wrong and how to fix it.',
       'Node must be 20 or newer ("node --version"), and the disk needs 2 GB free. Docker is optional: without it the kit runs each instance as a local process.',
@@ -22,6 +24,8 @@ export default defineChecks([
   {
     name: 'every-service-ready',
     title: 'the platform starts all five services and every instance is ready',
+    points: 1,
+    timeout: '10s',
     hints: [
       'Run "npx tall up" and then "npx tall ps": every instance should say READY yes.',
       'A service that is not ready usually crashed at start: "npx tall logs <service>" shows why.',
@@ -38,6 +42,8 @@ export default defineChecks([
   {
     name: 'storefront-through-router',
     title: 'the storefront answers through the router, with the catalog\'s products and an x-instance header',
+    points: 2,
+    timeout: '10s',
     hints: [
       'Open http://127.0.0.1:8080/web/ in a browser after "npx tall up", or run: curl -i http://127.0.0.1:8080/web/',
       'The router strips the route ("/web") and forwards "/" to an instance of web; web asks the catalog, through the router, for the products.',
@@ -57,6 +63,8 @@ export default defineChecks([
   {
     name: 'web-runs-two-instances',
     title: 'compose.yaml runs two instances of web, and the router spreads requests over both',
+    points: 2,
+    timeout: '15s',
     hints: [
       'Try it by hand first: "npx tall scale web 2", then reload http://127.0.0.1:8080/web/ a few times and watch the "Served by" line (and curl -i\'s x-instance header).',
       '"tall scale" changes the running platform only. To make two instances the desired state every time the shop starts, say so in services/compose.yaml.',

@@ -37,6 +37,8 @@ export default defineChecks({
     {
       name: 'health-endpoints',
       title: 'every service answers GET /health with 200 (liveness)',
+      points: 2,
+      timeout: '10s',
       hints: [
         'Try it: curl -i http://127.0.0.1:8080/catalog/health — today every service answers 404.',
         'Add a route to each service: app.get(\'/health\', (_req, res) => { res.json({ status: \'ok\' }); }). Liveness means "the process answers": keep it that simple.',
@@ -51,6 +53,8 @@ export default defineChecks({
     {
       name: 'readiness-endpoints',
       title: 'every service answers GET /ready with 200 when it can take traffic (readiness)',
+      points: 1,
+      timeout: '10s',
       hints: [
         'Readiness is a separate question from liveness: "may the router send me requests now?" Add GET /ready to each service.',
         'Answer 200 normally and 503 while the service is shutting down, so the router stops sending it new requests before it goes.',
@@ -65,6 +69,8 @@ export default defineChecks({
     {
       name: 'probes-declared',
       title: 'compose.yaml tells the platform how to probe each service: a healthcheck and x-tall.readiness',
+      points: 2,
+      timeout: '10s',
       hints: [
         'The platform only uses probes it is told about. In services/compose.yaml each service needs a "healthcheck:" (liveness) and "x-tall: readiness: /ready".',
         'Write the healthcheck once as an anchor (x-liveness: &liveness) and use "healthcheck: *liveness" in every service. The test that works in both runtimes:\n  ["CMD", "node", "-e", "fetch(\'http://127.0.0.1:\'+(process.env.PORT||3000)+\'/health\').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]',
@@ -89,6 +95,8 @@ export default defineChecks({
     {
       name: 'info-endpoints',
       title: 'every service answers GET /info with its name and the version compose.yaml gives it (APP_VERSION)',
+      points: 2,
+      timeout: '10s',
       hints: [
         'GET /info should answer JSON like {"service": "catalog", "version": "1.1.0", ...}. The X-Version header every answer carries should say the same.',
         'The version must not be a constant in the code: read process.env.APP_VERSION, and set APP_VERSION under each service\'s "environment:" in services/compose.yaml.',
@@ -112,6 +120,8 @@ export default defineChecks({
     {
       name: 'version-from-environment',
       title: 'a deployment labelled with another APP_VERSION reports that version — no code change, no rebuild',
+      points: 2,
+      timeout: '10s',
       hints: [
         'The check deploys your services again with APP_VERSION set to a version your code cannot know. /info and X-Version must report it.',
         'Look for any version string left in the code: VERSION = \'1.0.0\' constants, a version in a header. Everything should come from process.env.APP_VERSION.',
@@ -131,6 +141,8 @@ export default defineChecks({
     {
       name: 'graceful-shutdown',
       title: 'an instance told to stop (SIGTERM) finishes the order it is placing, then exits',
+      points: 3,
+      timeout: '20s',
       hints: [
         'Try it: start the shop with a slow payment provider (PAYMENT_LATENCY_MS=3000 npx tall up), place an order (curl -X POST http://127.0.0.1:8080/orders/orders -H content-type:application/json -d \'{"productId":"tall-mug"}\') and while it waits, stop orders: kill -TERM <pid> (the pid is in "npx tall ps"). curl gets an error: the order died with the process — after the customer was charged.',
         'Handle SIGTERM: process.on(\'SIGTERM\', ...). Keep the server that app.listen(...) returns and call server.close(callback): it stops accepting new connections and calls back once the open ones are done. Exit in the callback.',

@@ -54,6 +54,8 @@ export default defineChecks({
     {
       name: 'staging-config-file',
       title: 'services/environments/staging.env holds staging\'s configuration, and compose.yaml uses it',
+      points: 1,
+      timeout: '5s',
       hints: [
         '"tall up --env staging" reads services/environments/staging.env and uses its variables in compose.yaml, like "docker compose --env-file". Create the file.',
         'Each line is NAME=value. Put what differs in staging there (SHOP_ENV=staging, its own PAYMENT_API_KEY, …) and use the names in compose.yaml as ${SHOP_ENV:-development}.',
@@ -72,6 +74,8 @@ export default defineChecks({
     {
       name: 'staging-beside-default',
       title: 'staging starts from the same compose.yaml beside the default environment, isolated from it',
+      points: 2,
+      timeout: '10s',
       hints: [
         'Try it: "npx tall up" and then "npx tall up --env staging". "npx tall ps --env staging" shows its own instances and router.',
         'If staging does not start, "npx tall up --env staging" shows the error and the service\'s last log lines.',
@@ -94,6 +98,8 @@ export default defineChecks({
     {
       name: 'config-per-environment',
       title: 'every service knows which environment it runs in: /info says "staging" in staging, and the storefront shows it',
+      points: 2,
+      timeout: '10s',
       hints: [
         'Give every service a setting for its environment — SHOP_ENV — in compose.yaml (${SHOP_ENV:-development}), and set SHOP_ENV=staging in staging.env.',
         'Add it to /info: {"service": "catalog", "version": "…", "environment": process.env.SHOP_ENV}. On the storefront, show it so nobody mistakes staging for the real shop.',
@@ -116,6 +122,8 @@ export default defineChecks({
     {
       name: 'payment-needs-a-key',
       title: 'payment only takes payments with the environment\'s API key; orders sends it',
+      points: 2,
+      timeout: '15s',
       hints: [
         'A real payment provider wants an API key with every call. Make payment answer 401 unless the request has "Authorization: Bearer <PAYMENT_API_KEY>", and have orders send it.',
         'Both read the key from process.env.PAYMENT_API_KEY. In compose.yaml give payment and orders PAYMENT_API_KEY: ${PAYMENT_API_KEY:?…}; put the value in services/environments/default.env and staging.env — a different one in each.',
@@ -135,6 +143,8 @@ export default defineChecks({
     {
       name: 'keys-per-environment',
       title: 'each environment has its own payment key, kept out of compose.yaml and the code',
+      points: 2,
+      timeout: '10s',
       hints: [
         'In compose.yaml, write only the key\'s name: PAYMENT_API_KEY: ${PAYMENT_API_KEY:?set it in services/environments/<env>.env}. The values go in default.env and staging.env.',
         'Staging\'s key must not work in the default environment (and the other way round): use a different value in each file.',
@@ -158,6 +168,8 @@ export default defineChecks({
     {
       name: 'no-hard-coded-addresses',
       title: 'a service missing the address of another refuses to start instead of using one built into its code',
+      points: 2,
+      timeout: '5s',
       hints: [
         'Look at how web and orders find the catalog: process.env.CATALOG_URL ?? \'http://127.0.0.1:8080/catalog\'. Started in staging without CATALOG_URL, web would quietly call the default environment\'s catalog.',
         'Remove the fallbacks. Read the setting, and if it is missing, log which one and exit: if (!process.env.CATALOG_URL) { console.error(\'CATALOG_URL is not set\'); process.exit(1); }',
@@ -173,6 +185,8 @@ export default defineChecks({
     {
       name: 'no-secret-in-code',
       title: 'payment without its API key refuses to start (no key built into the code)',
+      points: 1,
+      timeout: '5s',
       hints: [
         'Start payment without PAYMENT_API_KEY and see what it does. If it starts, it has a key (or no check at all) in its code.',
         'Read the key from process.env.PAYMENT_API_KEY; if it is missing, log "PAYMENT_API_KEY is not set" and exit(1). Never write a default key.',

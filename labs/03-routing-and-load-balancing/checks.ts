@@ -41,6 +41,8 @@ export default defineChecks({
     {
       name: 'scale-out',
       title: '"tall scale catalog 3" gives three ready instances, and the router spreads requests over all of them',
+      points: 1,
+      timeout: '30s',
       hints: [
         'Try it: "npx tall scale catalog 3", then run curl -si http://127.0.0.1:8080/catalog/products | grep x-instance a few times.',
         'If an instance never gets ready, "npx tall ps" and "npx tall logs catalog" say why.',
@@ -60,6 +62,8 @@ export default defineChecks({
     {
       name: 'same-answer-everywhere',
       title: 'with three catalog instances, a product looks the same whichever instance answers (no per-instance state)',
+      points: 3,
+      timeout: '30s',
       hints: [
         'With catalog scaled to 3, ask for one product several times: curl -s http://127.0.0.1:8080/catalog/products/tall-mug — and watch "views". Which instance answered? (curl -si shows x-instance.)',
         'Each instance keeps its own views counter in memory, so the number depends on who answers, and a restart loses it. State that must be shared does not belong in an instance\'s memory.',
@@ -91,6 +95,8 @@ export default defineChecks({
     {
       name: 'callers-unchanged',
       title: 'orders keeps working with catalog scaled out: callers find it by route, not by instance',
+      points: 1,
+      timeout: '20s',
       hints: [
         'orders reaches the catalog through the router (CATALOG_URL = ${ROUTER_URL}/catalog), so scaling catalog needs no change in orders. If orders fails now, "npx tall logs orders" shows why.',
       ],
@@ -104,6 +110,8 @@ export default defineChecks({
     {
       name: 'least-connection-for-slow-payments',
       title: 'payments are balanced by least-connection: new requests avoid an instance busy with a slow payment',
+      points: 3,
+      timeout: '15s',
       hints: [
         'See it: scale payment to 3 and make it slow (PAYMENT_LATENCY_MS=3000 npx tall up; npx tall scale payment 3). Start one payment, and while it runs send GET /payment/payments a few times: round-robin still sends every third request to the busy instance.',
         'The router can balance by least-connection instead: each new request goes to the instance with the fewest requests in flight. It is a routing setting, per service, in compose.yaml — under x-tall.',

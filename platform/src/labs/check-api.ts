@@ -5,8 +5,10 @@
  *   export default defineChecks({
  *     checks: [
  *       {
- *         name: 'health-endpoints',                     // kebab-case; points and time limit come from labs/manifest.yaml
+ *         name: 'health-endpoints',                     // kebab-case, unique in the lab
  *         title: 'every service answers GET /health',   // what the learner reads next to ✔ / ✘
+ *         points: 2,                                    // what it is worth when graded
+ *         timeout: '10s',                               // its time limit (default: labs/manifest.yaml, defaults.check_timeout)
  *         hints: ['first hint', 'a more precise one'],  // revealed one at a time by `tall hint`
  *         async run(ctx) {
  *           const answer = await ctx.http.get('/catalog/health');
@@ -29,10 +31,14 @@ export type ComposeService = ServiceSpec;
 export type RuntimeKind = 'process' | 'docker';
 
 export interface Check {
-  /** kebab-case id, unique in the lab: the manifest gives it points and a time limit; progress and grading use it */
+  /** kebab-case id, unique in the lab: progress and grading use it */
   name: string;
   /** one line, what the check proves, e.g. "every service answers GET /health" */
   title: string;
+  /** what it is worth when graded (whole number ≥ 0) */
+  points: number;
+  /** its time limit, a duration ("10s", "1m"); running out of time is a failure with a reason. Default: the manifest's */
+  timeout?: string;
   /** progressive hints for `tall hint`: the first is gentle, the last nearly gives it away */
   hints?: string[];
   run(ctx: CheckContext): Promise<void | string>;
@@ -177,11 +183,16 @@ export function fail(message: string): never {
   throw new CheckFailed(message);
 }
 
+const CHECK_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+/** A lab's checks, each the one place its name, points and time limit are written. */
 export function defineChecks(definition: LabChecks | Check[]): LabChecks {
   const lab = Array.isArray(definition) ? { checks: definition } : definition;
   const names = new Set<string>();
   for (const check of lab.checks) {
+    if (!CHECK_NAME.test(check.name)) throw new Error(`check name "${check.name}" must be kebab-case`);
     if (names.has(check.name)) throw new Error(`two checks are named "${check.name}"`);
+    if (!Number.isInteger(check.points) || check.points < 0) throw new Error(`check "${check.name}": points must be a whole number ≥ 0`);
     names.add(check.name);
   }
   return lab;

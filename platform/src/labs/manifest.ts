@@ -1,17 +1,12 @@
 /**
- * The lab manifest (labs/manifest.yaml): the order of the labs, their titles, and per check its points and time limit.
- * The checks themselves live beside each lab (labs/<id>-<slug>/checks.ts); this file only says what they are worth.
+ * The lab manifest (labs/manifest.yaml): the order of the labs, their titles and topics, and the defaults every lab gets.
+ * Each check — its name, points and time limit — is written once, beside its lab (labs/<id>-<slug>/checks.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { parseDuration } from '../compose/duration.js';
 import type { LabPaths } from './lab-paths.js';
-
-export interface CheckSettings {
-  points: number;
-  timeoutMs: number;
-}
 
 export interface Lab {
   /** "01" */
@@ -29,9 +24,8 @@ export interface Lab {
   solutionDir: string;
   /** the lab has a checks file (later labs of the path may not be written yet) */
   available: boolean;
-  /** per check name, from the manifest; checks not listed get the defaults */
-  checks: Record<string, CheckSettings>;
-  defaultCheck: CheckSettings;
+  /** a check's time limit when it sets none */
+  defaultCheckTimeoutMs: number;
   /** how long the throwaway platform may take to start, process runtime (docker gets `dockerFactor` times more) */
   startTimeoutMs: number;
 }
@@ -49,7 +43,6 @@ export class ManifestError extends Error {}
 
 const ID = /^\d{2}$/;
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-const CHECK_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 export function loadManifest(paths: LabPaths): Manifest {
   let text: string;
@@ -75,10 +68,8 @@ export function loadManifest(paths: LabPaths): Manifest {
       return problem(`${where}: ${(error as Error).message}`);
     }
   };
-  const defaultCheck: CheckSettings = {
-    points: positiveInt(defaults.points ?? 1, 'defaults.points', problem),
-    timeoutMs: duration(defaults.check_timeout, 15_000, 'defaults.check_timeout'),
-  };
+  const defaultCheckTimeoutMs = duration(defaults.check_timeout, 15_000, 'defaults.check_timeout');
+  if (defaults.points !== undefined) problem('defaults.points: points are written on each check, in its checks.ts');
   const defaultStart = duration(defaults.start_timeout, 90_000, 'defaults.start_timeout');
   const dockerFactor = Number(defaults.docker_factor ?? 3);
   if (!(dockerFactor >= 1)) problem('defaults.docker_factor must be a number ≥ 1');
@@ -96,17 +87,7 @@ export function loadManifest(paths: LabPaths): Manifest {
     const folder = `${labId}-${entry.slug as string}`;
     const dir = join(paths.labsDir, folder);
     const checksFile = join(dir, 'checks.ts');
-    const checks: Record<string, CheckSettings> = {};
-    const rawChecks = (entry.checks ?? {}) as Record<string, unknown>;
-    if (typeof rawChecks !== 'object' || Array.isArray(rawChecks)) problem(`lab ${labId}: "checks" must map check names to {points, timeout}`);
-    for (const [name, settings] of Object.entries(rawChecks)) {
-      if (!CHECK_NAME.test(name)) problem(`lab ${labId}: check name "${name}" must be kebab-case`);
-      const value = (settings ?? {}) as Record<string, unknown>;
-      checks[name] = {
-        points: positiveInt(value.points ?? defaultCheck.points, `lab ${labId} check ${name}: points`, problem),
-        timeoutMs: duration(value.timeout, defaultCheck.timeoutMs, `lab ${labId} check ${name}: timeout`),
-      };
-    }
+    if (entry.checks !== undefined) problem(`lab ${labId}: "checks" — each check's points and time limit are written on the check itself, in ${folder}/checks.ts`);
     return {
       id: labId,
       slug: entry.slug as string,
@@ -119,20 +100,13 @@ export function loadManifest(paths: LabPaths): Manifest {
       checksFile,
       solutionDir: join(paths.solutionsDir, folder),
       available: existsSync(checksFile),
-      checks,
-      defaultCheck,
+      defaultCheckTimeoutMs,
       startTimeoutMs: duration(entry.start_timeout, defaultStart, `lab ${labId}: start_timeout`),
     };
   });
   if (labs.length === 0) problem('lists no labs');
   const startDir = resolve(paths.kitRoot, typeof doc.start === 'string' ? doc.start : 'solutions/start');
   return { file: paths.manifest, labs, startDir, dockerFactor };
-}
-
-function positiveInt(value: unknown, where: string, problem: (message: string) => never): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 0) problem(`${where} must be a whole number ≥ 0`);
-  return number;
 }
 
 /** "1", "01", "01-<slug>" or "<slug>" → the lab; undefined when no lab matches. */

@@ -18,11 +18,6 @@ const MANIFEST = `labs:
     topic: testing
     feature: none
     start_timeout: 60s
-    checks:
-      echo-answers: { points: 2, timeout: 10s }
-      never-answers: { points: 1, timeout: 1s }
-      three-echoes: { points: 1, timeout: 10s }
-      staging-greets: { points: 1, timeout: 10s }
   - { id: "01", slug: later, title: Not written yet, topic: t, feature: none }
 `;
 
@@ -30,20 +25,20 @@ const CHECKS = `import { defineChecks, fail } from '${CHECK_API}';
 export default defineChecks({
   environments: { staging: {} },
   checks: [
-    { name: 'echo-answers', title: 'echo answers through the router', hints: ['first hint', 'second hint'],
+    { name: 'echo-answers', title: 'echo answers through the router', points: 2, timeout: '10s', hints: ['first hint', 'second hint'],
       async run(ctx) {
         const answer = await ctx.http.get('/echo/');
         if ((answer.json as { greeting?: string }).greeting !== 'hello') fail('expected the greeting "hello", saw ' + answer.text);
         return 'answered by ' + answer.instance;
       } },
-    { name: 'never-answers', title: 'a request that never comes back', hints: ['it is the service'],
+    { name: 'never-answers', title: 'a request that never comes back', points: 1, timeout: '1s', hints: ['it is the service'],
       async run(ctx) { await ctx.http.get('/echo/sleep?ms=60000', { timeoutMs: 60000 }); } },
-    { name: 'three-echoes', title: 'three echo instances',
+    { name: 'three-echoes', title: 'three echo instances', points: 1, timeout: '10s',
       async run(ctx) {
         const echo = (await ctx.services()).find((s) => s.name === 'echo');
         if (echo?.desired !== 3) fail('echo runs ' + echo?.desired + ' instances; expected 3');
       } },
-    { name: 'staging-greets', title: 'staging has its own greeting',
+    { name: 'staging-greets', title: 'staging has its own greeting', points: 1, timeout: '10s',
       async run(ctx) {
         const answer = await ctx.environment('staging').http.get('/echo/');
         if ((answer.json as { greeting?: string }).greeting !== 'hello-from-staging') fail('staging said ' + answer.text);

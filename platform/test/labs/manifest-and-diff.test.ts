@@ -14,12 +14,12 @@ function manifestIn(text: string) {
 }
 
 describe('lab manifest', () => {
-  it("the kit's manifest: 13 labs in order, points and time limits per check, each lab starting from the previous solution", () => {
+  it("the kit's manifest: 13 labs in order, each lab starting from the previous solution", () => {
     const manifest = loadManifest(labPaths(KIT_ROOT, KIT_ROOT));
     expect(manifest.labs.map((lab) => lab.id)).toEqual(['00', '01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12']);
     const lab01 = findLab(manifest, '1')!;
     expect(lab01.slug).toBe('rapid-deployment');
-    expect(lab01.checks['graceful-shutdown']).toEqual({ points: 3, timeoutMs: 20_000 });
+    expect(lab01.defaultCheckTimeoutMs).toBe(15_000);
     expect(startingStateDir(manifest, lab01)).toBe(join(KIT_ROOT, 'solutions', '00-get-tall'));
     expect(startingStateDir(manifest, findLab(manifest, '00')!)).toBe(join(KIT_ROOT, 'solutions', 'start'));
     expect(manifest.labs.filter((lab) => lab.available).map((lab) => lab.id)).toEqual(['00', '01', '02', '03']);
@@ -35,8 +35,9 @@ describe('lab manifest', () => {
   it('says what is wrong with a broken manifest', () => {
     expect(manifestIn('labs: [{ id: 1, slug: a, title: A }, { id: "01", slug: b, title: B }]')).toThrow(/lab 01 is listed twice/);
     expect(manifestIn('labs:\n  - { id: "00", slug: Not_Kebab, title: A }')).toThrow(/slug must be kebab-case/);
-    expect(manifestIn('labs:\n  - { id: "00", slug: a, title: A, checks: { x: { points: -1 } } }')).toThrow(/points must be a whole number/);
-    expect(manifestIn('labs:\n  - { id: "00", slug: a, title: A, checks: { x: { timeout: soon } } }')).toThrow(/"soon" is not a duration/);
+    // A check's points and time limit have one place: the check, in checks.ts.
+    expect(manifestIn('labs:\n  - { id: "00", slug: a, title: A, checks: { x: { points: 1 } } }')).toThrow(/written on the check itself, in 00-a\/checks.ts/);
+    expect(manifestIn('defaults: { check_timeout: soon }\nlabs:\n  - { id: "00", slug: a, title: A }')).toThrow(/"soon" is not a duration/);
     expect(manifestIn('nothing: here')).toThrow(/needs a top-level "labs:" list/);
   });
 });

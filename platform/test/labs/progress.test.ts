@@ -7,8 +7,8 @@ import type { Lab, Manifest } from '../../src/labs/manifest.js';
 import type { LabResult } from '../../src/labs/runner.js';
 
 const lab = (id: string, index: number, available = true): Lab => ({
-  id, slug: `lab-${id}`, title: `Lab ${id}`, index, dir: '', readme: '', checksFile: '', solutionDir: '', available, checks: {},
-  defaultCheck: { points: 1, timeoutMs: 1000 }, startTimeoutMs: 1000,
+  id, slug: `lab-${id}`, title: `Lab ${id}`, index, dir: '', readme: '', checksFile: '', solutionDir: '', available,
+  defaultCheckTimeoutMs: 1000, startTimeoutMs: 1000,
 });
 const manifest: Manifest = { file: '', labs: [lab('00', 0), lab('01', 1), lab('02', 2), lab('03', 3, false)], startDir: '', dockerFactor: 3 };
 
