@@ -39,6 +39,12 @@ export interface Check {
   points: number;
   /** its time limit, a duration ("10s", "1m"); running out of time is a failure with a reason. Default: the manifest's */
   timeout?: string;
+  /**
+   * The check itself makes requests fail (it kills, stops or signals instances): the router's retries, hedges and
+   * failures during it are expected. Otherwise any of them fails the check — a service that broke requests and had the
+   * router retry them elsewhere must not pass.
+   */
+  allowRouterFaults?: boolean;
   /** progressive hints for `tall hint`: the first is gentle, the last nearly gives it away */
   hints?: string[];
   run(ctx: CheckContext): Promise<void | string>;
@@ -46,6 +52,11 @@ export interface Check {
 
 /** An extra environment a lab needs: started before the checks, beside the main throwaway platform. */
 export interface EnvironmentRequest {
+  /**
+   * Its name on the platform (what \`tall up --env <name>\` takes, and TALL_ENV inside it), e.g. "staging" to start it as
+   * the learner would. Default: a neutral random name, so nothing tells a service which check it is in.
+   */
+  name?: string;
   /** a variant of the compose file (the copy's compose.yaml stays as the learner wrote it) */
   compose?: (document: ComposeDocument) => void;
   /** only these services (others are dropped, and dependencies on them too) */
@@ -54,7 +65,7 @@ export interface EnvironmentRequest {
   variables?: Record<string, string>;
   /**
    * whose configuration file (services/environments/<config>.env) to start with, e.g. "default" for a second
-   * deployment of the default environment's configuration. Without it, the environment's own file is used, if any.
+   * deployment of the default environment's configuration. Default: the file of \`name\`, if it is given and has one.
    */
   config?: string;
 }
