@@ -53,7 +53,7 @@ export interface Check {
 /** An extra environment a lab needs: started before the checks, beside the main throwaway platform. */
 export interface EnvironmentRequest {
   /**
-   * Its name on the platform (what \`tall up --env <name>\` takes, and TALL_ENV inside it), e.g. "staging" to start it as
+   * Its name on the platform (what `tall up --env <name>` takes, and TALL_ENV inside it), e.g. "staging" to start it as
    * the learner would. Default: a neutral random name, so nothing tells a service which check it is in.
    */
   name?: string;
