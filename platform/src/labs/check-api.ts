@@ -68,6 +68,8 @@ export interface EnvironmentRequest {
    * deployment of the default environment's configuration. Default: the file of \`name\`, if it is given and has one.
    */
   config?: string;
+  /** the lab expects this environment to refuse to start (e.g. a service missing a setting): not shown as a problem */
+  expectStartFailure?: boolean;
 }
 
 export interface LabChecks {
