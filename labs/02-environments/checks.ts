@@ -112,11 +112,11 @@ function keyEntryProblem(document: ComposeDocument, service: string): string | u
   if (value === null || value === undefined) return undefined;
   const text = String(value);
   if (!/\$\{?[A-Za-z_]/.test(text.replace(/\$\$/g, ''))) {
-    return `compose.yaml writes ${service}'s PAYMENT_API_KEY as a value (${brief(text, 12)}…): a secret in the repository, the same in every environment. Write \${PAYMENT_API_KEY:?…} and put the value in each environment's file`;
+    return `compose.yaml writes PAYMENT_API_KEY for ${service} as a value (${brief(text, 12)}…): a secret in the repository, the same in every environment. Write \${PAYMENT_API_KEY:?…} and put the value in each environment's file`;
   }
   const fallback = /\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]+)\}/.exec(text);
   if (fallback) {
-    return `compose.yaml gives ${service}'s PAYMENT_API_KEY a default (${brief(text, 40)}): a key in the repository, used by any environment that forgets its own. Write \${PAYMENT_API_KEY:?…} (or just "PAYMENT_API_KEY:" to pass it through), without a default`;
+    return `compose.yaml gives PAYMENT_API_KEY a default for ${service} (${brief(text, 40)}): a key in the repository, used by any environment that forgets its own. Write \${PAYMENT_API_KEY:?…} (or just "PAYMENT_API_KEY:" to pass it through), without a default`;
   }
   return undefined;
 }
@@ -200,7 +200,8 @@ export default defineChecks({
           const inStaging = (theirs.json as { environment?: unknown } | undefined)?.environment;
           const inDefault = (mine.json as { environment?: unknown } | undefined)?.environment;
           if (inStaging !== STAGING_ENV) {
-            return `staging was started with SHOP_ENV=${STAGING_ENV}, but GET /${service}/info there answered ${describe(theirs)}; expected "environment": "${STAGING_ENV}" — read it from process.env.SHOP_ENV`;
+            const said = theirs.status === 200 && theirs.json !== undefined ? `says "environment": ${JSON.stringify(inStaging)}` : `answered ${describe(theirs)}`;
+            return `staging was started with SHOP_ENV=${STAGING_ENV}, but GET /${service}/info there ${said}; expected "environment": "${STAGING_ENV}" — read it from process.env.SHOP_ENV`;
           }
           const expected = composed.get(service);
           if (typeof inDefault !== 'string' || !inDefault || inDefault === STAGING_ENV || (expected !== undefined && inDefault !== expected)) {
