@@ -23,7 +23,7 @@ const MANIFEST = `labs:
 
 const CHECKS = `import { defineChecks, fail } from '${CHECK_API}';
 export default defineChecks({
-  environments: { staging: {} },
+  environments: { staging: { name: 'staging' } },
   checks: [
     { name: 'echo-answers', title: 'echo answers through the router', points: 2, timeout: '10s', hints: ['first hint', 'second hint'],
       async run(ctx) {
@@ -102,7 +102,9 @@ describe('tall check', () => {
   it('tears the throwaway platform down and never touches the learner\'s own state', () => {
     expect(leftovers(join(root, '.tall', 'checks'))).toEqual([]);
     expect(leftovers(tall.stateDir)).toEqual([]);
-    expect(existsSync(join(root, '.tall', 'checks', 'slot-1', 'services', 'compose.yaml'))).toBe(true);
+    // The learner's services/ is checked where it is: no copy, and nothing written into it.
+    expect(existsSync(join(root, '.tall', 'checks', 'slot-1', 'services'))).toBe(false);
+    expect(readdirSync(join(root, 'services')).sort()).toEqual(readdirSync(join(MINI, 'services')).sort());
   });
 
   it('records progress, and "tall hint" gives the next hint for the first failing check', async () => {
