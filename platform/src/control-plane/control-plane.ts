@@ -198,6 +198,7 @@ export class ControlPlane extends EventEmitter {
         this.emit('changed');
         if (firstTime) void this.checkExposure(instance, service);
       },
+      onInconclusive: (detail) => this.logs.write('platform', `${id}: ${detail}`),
       onUnhealthy: (detail) => {
         if (this.instances.get(id) !== instance) return;
         this.events.record('unhealthy', `${id} is unhealthy: ${detail}; restarting it`, { service: service.name, instance: id });
