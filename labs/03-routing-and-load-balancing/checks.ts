@@ -222,11 +222,12 @@ export default defineChecks({
             return posts[0]?.source;
           }, 20_000);
           busyOnes.push(busy);
-          // Quick requests while it runs; one sent too late to be sure it still ran doesn't count.
+          // Quick requests, each sent while the slow payment surely still runs (it cannot end before SLOW_PAYMENT_MS
+          // after we sent it). Where a request went is decided when it is sent, so one the busy instance held until its
+          // payment was done counts too.
           while (pending && quick.length < QUICK_REQUESTS && Date.now() - sent.getTime() < SLOW_PAYMENT_MS - 1000) {
-            const answer = await lb.http.get('/payment/payments', { headers });
+            const answer = await lb.http.get('/payment/payments', { headers, timeoutMs: SLOW_PAYMENT_MS + 10_000 });
             if (answer.status !== 200) fail(`while a slow payment ran, GET /payment/payments answered ${describe(answer)} (from ${answer.instance ?? '?'}); expected 200`);
-            if (!pending) break;
             quick.push(answer);
             if (answer.instance === busy) toBusy++;
           }
@@ -237,7 +238,8 @@ export default defineChecks({
         if (quick.length === 0) fail(`no quick request could be answered while a ${SLOW_PAYMENT_MS / 1000}-second payment ran (${ROUNDS} tries): the machine is too busy to tell`);
         const spread = show(count(quick.map((answer) => answer.instance)));
         if (toBusy > 0) {
-          fail(`while one instance was busy with a ${SLOW_PAYMENT_MS / 1000}-second payment (${[...new Set(busyOnes)].join(', ')}), the router still sent it ${toBusy} of ${quick.length} new requests (${spread}): it takes turns whatever each instance is doing (round-robin). Expected least-connection: new requests go to the instances with the fewest in flight.`);
+          const busyText = busyOnes.length === 1 ? busyOnes[0] : `one slow payment at a time: ${busyOnes.join(', then ')}`;
+          fail(`while an instance was busy with a ${SLOW_PAYMENT_MS / 1000}-second payment (${busyText}), the router still sent it ${toBusy} of ${quick.length} new requests (${spread}): it takes turns whatever each instance is doing (round-robin). Expected least-connection: new requests go to the instances with the fewest in flight.`);
         }
 
         // Avoided for the right reason: not because the busy instance broke requests (the router then retries them
