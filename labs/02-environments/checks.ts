@@ -151,7 +151,7 @@ export default defineChecks({
         const variables = Object.keys(staging);
         if (variables.length === 0) fail('services/environments/staging.env sets no variables (lines like SHOP_ENV=staging)');
         const compose = ctx.readFile('compose.yaml') ?? '';
-        const used = variables.filter((name) => new RegExp(`\\$\\{?${name}\\b|^\\s*-?\\s*${name}\\s*:?\\s*$`, 'm').test(compose));
+        const used = variables.filter((name) => new RegExp(`\\$\\{?${name}\\b|^\\s*-?\\s*${name}\\s*:?\\s*(#.*)?$`, 'm').test(compose));
         if (used.length === 0) fail(`staging.env sets ${variables.join(', ')}, but compose.yaml uses none of them (as \${NAME}), so staging would run exactly like the default environment`);
         if (!staging.SHOP_ENV) fail(`staging.env sets ${variables.join(', ')} but not SHOP_ENV: set SHOP_ENV=staging, so staging's services say where they run`);
         const defaults = envFile(ctx, 'default') ?? {};
