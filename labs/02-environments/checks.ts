@@ -65,7 +65,7 @@ function withoutKey(service: string): EnvironmentRequest {
  */
 async function refusedToStart(env: EnvironmentHandle, service: string, variables: string[], started: string, note: (line: string) => void): Promise<string | undefined> {
   const missing = variables.join(', ');
-  if (env.started) return `${service} started without ${missing}: ${started} Expected: it refuses to start and says which setting is missing.`;
+  if (env.started) return `${service} started without ${missing}, so it has a value built in (in compose.yaml or in its code): ${started} Expected: it refuses to start and says which setting is missing.`;
   // What it said: the start failure (the platform's own message for ${VAR:?…}, or the service's last lines), else
   // everything the environment logged for that service.
   let said = `${env.failure?.reason ?? ''}\n${env.failure?.logTail.join('\n') ?? ''}`;
@@ -286,7 +286,7 @@ export default defineChecks({
       ],
       async run(ctx) {
         const cases: [string, string, string, string][] = [
-          ['web-without-catalog-url', 'web', 'CATALOG_URL', 'in staging that address would be the default environment\'s: staging\'s storefront would show another environment\'s data.'],
+          ['web-without-catalog-url', 'web', 'CATALOG_URL', 'in staging that would be the default environment\'s catalog, and staging\'s storefront would show another environment\'s data.'],
           ['orders-without-catalog-url', 'orders', 'CATALOG_URL', 'in staging it would price orders from another environment\'s catalog.'],
           ['orders-without-payment-url', 'orders', 'PAYMENT_URL', 'orders placed in staging could charge payments in another environment.'],
           ['orders-without-notifier-url', 'orders', 'NOTIFIER_URL', 'staging could notify the customers of another environment.'],
