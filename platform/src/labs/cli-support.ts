@@ -42,6 +42,20 @@ export function pickLab(workspace: LabWorkspace, ref: string | undefined, option
   return lab;
 }
 
+/**
+ * A check may leave something behind that fails after its verdict: a second request nobody awaits once the first one
+ * failed, a wait that Ctrl-C cut short. Node would end the process on that rejection — with a stack trace, and before the
+ * throwaway platform is torn down. While a lab verb runs, such a late failure is at most a warning, never the end.
+ */
+export function tolerateStrayRejections(): void {
+  if (process.listenerCount('unhandledRejection') > 0) return;
+  process.on('unhandledRejection', (reason: unknown) => {
+    // A check's request or wait given up after its verdict (time limit or Ctrl-C): the verdict already says so.
+    if ((reason as Error | undefined)?.name === 'CheckFailed') return;
+    console.error(color.yellow(`warning: something a check started failed after its verdict: ${(reason as Error | undefined)?.message ?? String(reason)}`));
+  });
+}
+
 /** --runtime, else TALL_RUNTIME, else the runtime of the learner's running platform, else what `tall up` would pick. */
 export async function chooseRuntime(requested: RuntimeKind | undefined, paths: LabPaths): Promise<RuntimeKind> {
   const runtime = requested ?? runtimeFromEnv() ?? runningRuntime(paths) ?? (await pickRuntime());

@@ -192,6 +192,8 @@ export class CheckSession {
         emit({ type: 'check-finished', result: checkResult });
       }
     }
+    // Ctrl-C during the last check: that check is skipped, and the run is interrupted all the same (nothing recorded).
+    if (this.interrupted) result.interrupted = true;
     for (const check of result.checks) {
       result.summary[check.status] += 1;
       result.points.earned += check.points;

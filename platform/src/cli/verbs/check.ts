@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { RuntimeKind } from '../../runtimes/runtime.js';
-import { chooseRuntime, openWorkspace, pickLab } from '../../labs/cli-support.js';
+import { chooseRuntime, openWorkspace, pickLab, tolerateStrayRejections } from '../../labs/cli-support.js';
 import { onInterrupt } from '../../labs/interrupt.js';
 import { nextLab } from '../../labs/manifest.js';
 import { recordRun } from '../../labs/progress.js';
@@ -24,6 +24,7 @@ export function registerCheck(program: Command): void {
       const runtime = await chooseRuntime(options.runtime, paths);
       if (!options.json) console.log(labHeading(lab, runtime));
       const session = new CheckSession({ paths, runtime, source: paths.services, manifest, onEvent: options.json ? undefined : progressPrinter(paths.workRoot, Boolean(options.verbose)) });
+      tolerateStrayRejections();
       const release = onInterrupt(() => session.interrupt(), Boolean(options.json));
       let result;
       try {
