@@ -37,7 +37,14 @@ export function pickLab(workspace: LabWorkspace, ref: string | undefined, option
   const lab = ref === undefined ? currentLab(workspace.progress, workspace.manifest) : findLab(workspace.manifest, ref);
   if (!lab) throw new CliError(`no lab "${ref}". The labs:\n${describeLabs(workspace.manifest)}`, `name one by its number, e.g. "npx tall ${options.verb ?? 'check'} 01"`, 2);
   if (options.needsChecks && !lab.available) {
-    throw new CliError(`lab ${lab.id} (${lab.slug}) is not written yet: it has no checks.`, `the labs you can do:\n${describeLabs(workspace.manifest)}`, 2);
+    const written = workspace.manifest.labs.filter((candidate) => candidate.available);
+    throw new CliError(
+      `lab ${lab.id} (${lab.slug}) is not written yet: there is nothing to check.`,
+      written.length
+        ? `the labs written so far, which you can do:\n${written.map((candidate) => `  ${candidate.id}  ${candidate.slug}`).join('\n')}\n"npx tall labs" shows your progress on them`
+        : 'no lab is written yet',
+      2,
+    );
   }
   return lab;
 }

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import type { RuntimeKind } from '../../runtimes/runtime.js';
 import { chooseRuntime, openWorkspace, pickLab, tolerateStrayRejections } from '../../labs/cli-support.js';
 import { onInterrupt } from '../../labs/interrupt.js';
-import { nextLab } from '../../labs/manifest.js';
 import { recordRun } from '../../labs/progress.js';
 import { labHeading, printSummary, progressPrinter } from '../../labs/report.js';
 import { CheckSession } from '../../labs/runner.js';
@@ -32,7 +31,7 @@ export function registerCheck(program: Command): void {
         recordRun(workspace.progress, manifest, lab, result);
         workspace.save();
         if (options.json) printJson({ schema: 'tall-check/1', ...result });
-        else printSummary(result, lab, nextLab(manifest, lab), paths.workRoot);
+        else printSummary(result, lab, manifest, paths.workRoot, workspace.progress);
       } finally {
         // The verdict is out; taking the throwaway platform down takes another second or two.
         if (!options.json) process.stdout.write(color.dim('  stopping the throwaway platform…'));

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { RuntimeKind } from '../../runtimes/runtime.js';
 import { chooseRuntime, openWorkspace, tolerateStrayRejections } from '../../labs/cli-support.js';
-import { nextLab } from '../../labs/manifest.js';
 import { currentLab, recordRun } from '../../labs/progress.js';
 import { labHeading, printSummary, progressPrinter } from '../../labs/report.js';
 import { CheckSession } from '../../labs/runner.js';
@@ -55,9 +54,11 @@ export function registerWatch(program: Command): void {
           const result = await session.runLab(lab);
           recordRun(workspace.progress, manifest, lab, result);
           workspace.save();
-          printSummary(result, lab, nextLab(manifest, lab), paths.workRoot);
+          printSummary(result, lab, manifest, paths.workRoot, workspace.progress);
           if (result.ok && currentLab(workspace.progress, manifest).id !== lab.id) {
             console.log(color.bold(`\nmoving on: lab ${currentLab(workspace.progress, manifest).id} is current now. I check it when services/ changes.`));
+          } else if (result.ok) {
+            console.log(color.dim(`\nlab ${lab.id} is the last lab written so far: I check it again when services/ changes.`));
           }
         } catch (error) {
           console.error(color.red(`error: ${(error as Error).message}`));
