@@ -44,7 +44,13 @@ export function progressPrinter(root: string, verbose: boolean): (event: RunEven
 function printEnvironment(env: EnvironmentResult): void {
   const name = env.name === 'default' ? 'your shop' : `environment "${env.name}"`;
   if (env.started) {
-    console.log(color.dim(`  ${name} is up (${seconds(env.startMs)}, router ${env.routerUrl})`));
+    // Started where the lab expects a refusal: not an error of the platform; the check that uses it says what it means.
+    const expected = env.expectStartFailure ? '; this lab expects it to refuse to start, and the checks say what that means' : '';
+    console.log(color.dim(`  ${name} is up (${seconds(env.startMs)}, router ${env.routerUrl})${expected}`));
+    return;
+  }
+  if (env.expectStartFailure) {
+    console.log(color.dim(`  ${name} refused to start, as this lab expects (${seconds(env.startMs)})`));
     return;
   }
   if (env.name !== 'default') {
@@ -90,6 +96,8 @@ export function printSummary(result: LabResult, lab: Lab, manifest: Manifest, ro
     console.log(color.yellow(`interrupted: ${line}. Nothing was recorded.`));
     return;
   }
+  const refused = result.environments.filter((env) => !env.started && env.expectStartFailure).map((env) => `"${env.name}"`);
+  if (refused.length) console.log(color.dim(`${refused.length === 1 ? `environment ${refused[0]}` : `environments ${refused.join(', ')}`} refused to start, as this lab expects`));
   if (result.ok) {
     console.log(color.green(`✔ lab ${lab.id} done! ${line}`));
     for (const next of afterLab(manifest, lab, progress)) console.log(next);

@@ -4,7 +4,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseDuration } from '../compose/duration.js';
-import { CheckFailed, type Check, type CheckContext, type EnvironmentHandle, type LabChecks, type RuntimeKind, type StartFailure } from './check-api.js';
+import { CheckFailed, type Check, type CheckContext, type EnvironmentHandle, type EnvironmentRequest, type LabChecks, type RuntimeKind, type StartFailure } from './check-api.js';
 import { checkContext, environmentHandle, type Activity } from './check-context.js';
 import type { Lab, Manifest } from './manifest.js';
 import type { LabPaths } from './lab-paths.js';
@@ -33,6 +33,8 @@ export interface EnvironmentResult {
   routerUrl?: string;
   startMs: number;
   failure?: StartFailure;
+  /** the lab expects this environment to refuse to start (EnvironmentRequest.expectStartFailure): not a problem if it does */
+  expectStartFailure?: boolean;
 }
 
 export interface LabResult {
@@ -131,7 +133,7 @@ export class CheckSession {
     const start = (name: string, request: Parameters<typeof startEnvironment>[2]) => {
       this.running.add(name);
       return startEnvironment(slot, name, request, { runtime: this.options.runtime, timeoutMs: startTimeout, abortSignal: this.abort.signal }).then((env) => {
-        if (!this.interrupted) emit({ type: 'started', environment: summary(env) });
+        if (!this.interrupted) emit({ type: 'started', environment: summary(env, request) });
         return env;
       });
     };
@@ -148,7 +150,7 @@ export class CheckSession {
       startedAt,
       durationMs: 0,
       platform: summary(main!),
-      environments: extras.map(summary),
+      environments: extras.map((env, index) => summary(env, wanted[index]![1])),
       checks: [],
       points: { earned: 0, possible: definition.checks.reduce((sum, check) => sum + settings(check).points, 0) },
       summary: { passed: 0, failed: 0, skipped: 0 },
@@ -270,8 +272,8 @@ export async function runCheck(
   };
 }
 
-function summary(env: StartedEnvironment): EnvironmentResult {
-  return { name: env.name, started: env.started, routerUrl: env.started ? env.routerUrl : undefined, startMs: env.startMs, failure: env.failure };
+function summary(env: StartedEnvironment, request?: EnvironmentRequest): EnvironmentResult {
+  return { name: env.name, started: env.started, routerUrl: env.started ? env.routerUrl : undefined, startMs: env.startMs, failure: env.failure, ...(request?.expectStartFailure ? { expectStartFailure: true } : {}) };
 }
 
 function seconds(ms: number): string {
