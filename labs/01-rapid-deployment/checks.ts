@@ -141,6 +141,7 @@ export default defineChecks({
     {
       name: 'graceful-shutdown',
       title: 'an instance told to stop (SIGTERM) finishes the order it is placing, then exits',
+      allowRouterFaults: true,
       points: 3,
       timeout: '20s',
       hints: [

@@ -44,7 +44,7 @@ async function paymentKeyOf(env: EnvironmentHandle): Promise<string | undefined>
 export default defineChecks({
   environments: {
     // staging, exactly as you would start it: "tall up --env staging" reads services/environments/staging.env
-    staging: {},
+    staging: { name: 'staging' },
     // the same configuration as the default environment, minus one setting each
     'no-catalog-url': { config: 'default', only: ['web'], compose: (document) => unset(document, 'web', ['CATALOG_URL']) },
     'no-addresses': { config: 'default', only: ['orders'], compose: (document) => unset(document, 'orders', ADDRESSES) },

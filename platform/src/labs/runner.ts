@@ -2,13 +2,15 @@
  * Runs a lab's checks against a throwaway platform: one check at a time, each with its own time limit. A check that
  * runs out of time, crashes, or finds the platform gone is a failure with a reason — never a pass, never a hang.
  */
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseDuration } from '../compose/duration.js';
 import { CheckFailed, type Check, type CheckContext, type EnvironmentHandle, type EnvironmentRequest, type LabChecks, type RuntimeKind, type StartFailure } from './check-api.js';
 import { checkContext, environmentHandle, type Activity } from './check-context.js';
 import type { Lab, Manifest } from './manifest.js';
 import type { LabPaths } from './lab-paths.js';
-import { acquireSlot, environmentAlive, prepareCopy, startEnvironment, stopEnvironment, type Slot, type StartedEnvironment } from './throwaway.js';
+import { describeFaults, routerFaultsSince } from './router-faults.js';
+import { acquireSlot, environmentAlive, neutralEnvironmentName, platformIn, prepareCopy, startEnvironment, stopEnvironment, useInPlace, type Slot, type StartedEnvironment } from './throwaway.js';
 
 export type CheckStatus = 'passed' | 'failed' | 'skipped';
 
@@ -28,13 +30,14 @@ export interface CheckResult {
 }
 
 export interface EnvironmentResult {
+  /** as the lab calls it */
   name: string;
   started: boolean;
+  /** the lab expects it not to start (a service refusing to run without a setting) */
+  expectStartFailure?: boolean;
   routerUrl?: string;
   startMs: number;
   failure?: StartFailure;
-  /** the lab expects this environment to refuse to start (EnvironmentRequest.expectStartFailure): not a problem if it does */
-  expectStartFailure?: boolean;
 }
 
 export interface LabResult {
@@ -86,7 +89,7 @@ export async function loadChecks(lab: Lab): Promise<LabChecks> {
  */
 export class CheckSession {
   private slot?: Slot;
-  private main?: StartedEnvironment;
+  private main?: StartedEnvironment & { key: string };
   private readonly running = new Set<string>();
   /** the environments the last lab asked for: stopped when the next lab starts, or at close() */
   private labEnvironments: string[] = [];
@@ -122,24 +125,30 @@ export class CheckSession {
 
     if (!this.slot) {
       this.slot = await acquireSlot(this.options.paths.checksDir);
-      emit({ type: 'copying', from: this.options.source, to: this.slot.services });
-      prepareCopy(this.slot, this.options.source);
+      if (resolve(this.options.source) === resolve(this.options.paths.services)) {
+        useInPlace(this.slot, this.options.paths.workRoot, this.options.paths.services);
+      } else {
+        emit({ type: 'copying', from: this.options.source, to: this.slot.services });
+        prepareCopy(this.slot, this.options.source);
+      }
     }
     const slot = this.slot;
     await Promise.all(this.labEnvironments.map((name) => this.stop(name)));
-    const wanted = Object.entries(definition.environments ?? {});
-    this.labEnvironments = wanted.map(([name]) => name);
-    emit({ type: 'starting', environments: [...(this.main ? [] : ['default']), ...wanted.map(([name]) => name)] });
-    const start = (name: string, request: Parameters<typeof startEnvironment>[2]) => {
+    // On the platform an extra environment has the name the lab gives it, else a neutral one; the lab knows it by its key.
+    const wanted = Object.entries(definition.environments ?? {}).map(([key, request]) => ({ key, request, name: request.name ?? neutralEnvironmentName() }));
+    this.labEnvironments = wanted.map(({ name }) => name);
+    emit({ type: 'starting', environments: [...(this.main ? [] : ['default']), ...wanted.map(({ key }) => key)] });
+    const start = (key: string, name: string, request: EnvironmentRequest) => {
       this.running.add(name);
       return startEnvironment(slot, name, request, { runtime: this.options.runtime, timeoutMs: startTimeout, abortSignal: this.abort.signal }).then((env) => {
-        if (!this.interrupted) emit({ type: 'started', environment: summary(env, request) });
-        return env;
+        const known = { ...env, key };
+        if (!this.interrupted) emit({ type: 'started', environment: summary(known, request) });
+        return known;
       });
     };
     const [main, ...extras] = await Promise.all([
-      this.main ? Promise.resolve(this.main) : start('default', {}),
-      ...wanted.map(([name, request]) => start(name, request)),
+      this.main ? Promise.resolve(this.main) : start('default', 'default', {}),
+      ...wanted.map(({ key, name, request }) => start(key, name, request)),
     ]);
     this.main = main!;
 
@@ -150,7 +159,7 @@ export class CheckSession {
       startedAt,
       durationMs: 0,
       platform: summary(main!),
-      environments: extras.map((env, index) => summary(env, wanted[index]![1])),
+      environments: extras.map((env) => summary(env, definition.environments?.[env.key])),
       checks: [],
       points: { earned: 0, possible: definition.checks.reduce((sum, check) => sum + settings(check).points, 0) },
       summary: { passed: 0, failed: 0, skipped: 0 },
@@ -181,12 +190,19 @@ export class CheckSession {
           break;
         }
         emit({ type: 'check-started', check: { name: check.name, title: check.title } });
+        const checkBegan = new Date().toISOString();
         const timeoutMs = settings(check).timeoutMs * this.factor();
         const checkResult = await runCheck(check, { timeoutMs, points: settings(check).points, interrupt: this.abort.signal }, (abortSignal, activity, notes) => {
           const bound = binding(abortSignal, activity);
-          const extrasByName = new Map<string, EnvironmentHandle>(extras.map((env) => [env.name, environmentHandle(env, bound)]));
+          const extrasByName = new Map<string, EnvironmentHandle>(extras.map((env) => [env.key, environmentHandle(env, bound)]));
           return checkContext(environmentHandle(main!, bound), extrasByName, bound, notes);
         });
+        if (checkResult.status === 'passed' && !check.allowRouterFaults) {
+          // Lines reach the log a moment after the requests that caused them.
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          const faults = routerFaultsSince([main!, ...extras].map((env) => platformIn(slot, env.name).env.stateDir), checkBegan);
+          if (faults.length > 0) Object.assign(checkResult, { status: 'failed', points: 0, message: describeFaults(faults) });
+        }
         if (checkResult.status === 'failed' && !environmentAlive(slot, 'default')) {
           checkResult.message = `${checkResult.message ?? ''}\nthe platform itself stopped during this check`.trim();
         }
@@ -272,8 +288,15 @@ export async function runCheck(
   };
 }
 
-function summary(env: StartedEnvironment, request?: EnvironmentRequest): EnvironmentResult {
-  return { name: env.name, started: env.started, routerUrl: env.started ? env.routerUrl : undefined, startMs: env.startMs, failure: env.failure, ...(request?.expectStartFailure ? { expectStartFailure: true } : {}) };
+function summary(env: StartedEnvironment & { key: string }, request?: EnvironmentRequest): EnvironmentResult {
+  return {
+    name: env.key,
+    started: env.started,
+    expectStartFailure: request?.expectStartFailure,
+    routerUrl: env.started ? env.routerUrl : undefined,
+    startMs: env.startMs,
+    failure: env.failure,
+  };
 }
 
 function seconds(ms: number): string {

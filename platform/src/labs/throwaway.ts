@@ -1,13 +1,16 @@
 /**
- * The throwaway platform a check runs against: a copy of the learner's services/ in .tall/checks/slot-<n>/, started with
- * the real `tall` CLI (TALL_ROOT = the copy, TALL_STATE_DIR = the slot's own state folder, --port = a free port).
- * It never touches the learner's platform (port 8080, .tall/default): different root, state folder, ports, and Docker
- * project name. A slot is reused by the next run (so Docker reuses its images) and cleaned up first if a previous run
- * was killed before it could tear down.
+ * The throwaway platform a check runs against, started through the platform client with a state folder of its own in
+ * .tall/checks/slot-<n>/ and free ports. The learner's own check runs on their services/ folder in place — so an
+ * instance runs from the very folder it runs from under "tall up", and nothing tells it that it is being checked; the
+ * self-test and grading check other folders (a solution, a fixture, a submission), copied into the slot. It never
+ * touches the learner's platform (port 8080, .tall/default): a different state folder, ports and Docker project name.
+ * A slot is reused by the next run (so Docker reuses its images) and cleaned up first if a previous run was killed
+ * before it could tear down.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { isAbsolute, join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { PlatformClient } from '../control-plane/platform-client.js';
@@ -19,7 +22,11 @@ import { copyTree } from './tree.js';
 import { ensurePrivateDir, writePrivateFile } from '../util/private-files.js';
 
 export interface Slot {
+  /** the slot's own folder: its lock, state, compose variants and (for a copy) the checked services/ */
+  dir: string;
+  /** the folder that holds the checked services/ (the work root in place, the slot for a copy) */
   root: string;
+  /** the checked services/ folder */
   services: string;
   stateDir: string;
   release(): void;
@@ -40,6 +47,7 @@ export async function acquireSlot(checksDir: string): Promise<Slot> {
       writePrivateFile(lock, JSON.stringify({ pid: process.pid, at: new Date().toISOString() }));
     }
     const slot: Slot = {
+      dir: root,
       root,
       services: join(root, 'services'),
       stateDir: join(root, 'state'),
@@ -58,7 +66,16 @@ async function stopLeftovers(slot: Slot): Promise<void> {
   await Promise.all(envs.map((env) => stopEnvironment(slot, env)));
 }
 
-/** Puts a fresh copy of `source` (the learner's services/) into the slot, with the kit's node_modules reachable from it. */
+/** The slot checks the learner's services/ where it is: the platform runs from the same folders as under "tall up". */
+export function useInPlace(slot: Slot, workRoot: string, services: string): void {
+  rmSync(join(slot.dir, 'services'), { recursive: true, force: true });
+  rmSync(slot.stateDir, { recursive: true, force: true });
+  ensurePrivateDir(slot.stateDir);
+  slot.root = workRoot;
+  slot.services = services;
+}
+
+/** Puts a fresh copy of `source` (a solution, a fixture, a submission) into the slot, with the kit's node_modules reachable from it. */
 export function prepareCopy(slot: Slot, source: string): void {
   rmSync(slot.services, { recursive: true, force: true });
   rmSync(slot.stateDir, { recursive: true, force: true });
@@ -128,9 +145,10 @@ export interface StartedEnvironment {
 }
 
 /**
- * Starts environment <name> of the slot's copy on a free port, as `tall up --env <name>` would (through the same platform
- * client, without a CLI in between). A variant of the compose file (request.compose / request.only) is written beside
- * the copy's compose.yaml so relative build contexts and env files still resolve.
+ * Starts environment <name> of the checked services/ on a free port, as `tall up --env <name>` would (through the same
+ * platform client, without a CLI in between). A variant of the compose file (request.compose / request.only) is written
+ * into the slot, never into the checked folder, with its relative paths made absolute so build contexts and env files
+ * still resolve.
  */
 export async function startEnvironment(slot: Slot, name: string, request: EnvironmentRequest, options: RunOptions & { timeoutMs: number }): Promise<StartedEnvironment> {
   let composeFile = join(slot.services, 'compose.yaml');
@@ -138,10 +156,12 @@ export async function startEnvironment(slot: Slot, name: string, request: Enviro
     const document = readComposeDocument(composeFile);
     if (request.only) keepOnly(document, request.only);
     request.compose?.(document);
-    composeFile = join(slot.services, `compose.check-${name}.yaml`);
+    absolutize(document, slot.services);
+    ensurePrivateDir(join(slot.dir, 'variants'));
+    composeFile = join(slot.dir, 'variants', `${name}.yaml`);
     writeFileSync(composeFile, stringify(document, { aliasDuplicateObjects: false }));
   }
-  const variables = { ...configVariables(slot, request.config), ...(request.variables ?? {}) };
+  const variables = { ...configVariables(slot, request.config ?? request.name), ...(request.variables ?? {}) };
   const port = await freePort();
   const started = Date.now();
   const base = { name, port, routerUrl: `http://127.0.0.1:${port}`, composeFile, variables };
@@ -156,6 +176,35 @@ export async function startEnvironment(slot: Slot, name: string, request: Enviro
     return { ...base, startMs, started: false, failure: { ...failure, logTail: failure.logTail ?? [] } };
   } catch (error) {
     return { ...base, startMs: Date.now() - started, started: false, failure: { reason: (error as Error).message, logTail: [] } };
+  }
+}
+
+/** A name for an environment a lab did not name: neutral, so no service can tell which check it is in. */
+export function neutralEnvironmentName(): string {
+  return `env-${randomBytes(3).toString('hex')}`;
+}
+
+/** Relative paths of a compose variant (build contexts, env files, bind mounts), made absolute from the checked folder. */
+function absolutize(document: ComposeDocument, servicesDir: string): void {
+  const from = (path: string) => (isAbsolute(path) ? path : resolve(servicesDir, path));
+  for (const service of Object.values(document.services)) {
+    if (typeof service.build === 'string') service.build = from(service.build);
+    else if (service.build && typeof service.build === 'object') {
+      const build = service.build as { context?: string };
+      build.context = from(build.context ?? '.');
+    }
+    if (typeof service.env_file === 'string') service.env_file = from(service.env_file);
+    else if (Array.isArray(service.env_file)) {
+      service.env_file = service.env_file.map((entry: unknown) =>
+        typeof entry === 'string' ? from(entry) : entry && typeof entry === 'object' && 'path' in entry ? { ...entry, path: from(String((entry as { path: unknown }).path)) } : entry);
+    }
+    if (Array.isArray(service.volumes)) {
+      service.volumes = service.volumes.map((volume: unknown) => {
+        if (typeof volume !== 'string' || !/^\.\.?\//.test(volume)) return volume;
+        const [host, ...rest] = volume.split(':');
+        return [from(host!), ...rest].join(':');
+      });
+    }
   }
 }
 

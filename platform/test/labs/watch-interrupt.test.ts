@@ -97,10 +97,10 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Processes of the check's slot (Linux): a control plane names its state folder in its argv, and every process the
- * platform starts (instances, the control plane itself) runs in a folder of the slot.
+ * Processes of the kit (Linux): a control plane names its state folder in its argv, and every process the platform
+ * starts (instances, the control plane itself) runs in a folder of the kit — the checked services/ or the check's slot.
  */
-function processesOf(slot: string): string[] {
+function processesOf(kit: string): string[] {
   if (!existsSync('/proc')) return [];
   const found: string[] = [];
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
@@ -112,7 +112,7 @@ function processesOf(slot: string): string[] {
       } catch {
         // not ours to look at
       }
-      if ((cmdline.includes(slot) || cwd.startsWith(slot)) && alive(Number(pid))) found.push(`${pid}: ${cmdline.slice(0, 200)}`);
+      if ((cmdline.includes(kit) || cwd.startsWith(kit)) && alive(Number(pid))) found.push(`${pid}: ${cmdline.slice(0, 200)}`);
     } catch {
       // gone meanwhile
     }
@@ -126,8 +126,7 @@ describe('tall watch, stopped with Ctrl-C', () => {
   it('during a check: no stack trace, and the throwaway platform is gone — control planes, instances, state files', async () => {
     const root = kit();
     const mark = join(root, 'check-running');
-    const slot = join(root, '.tall', 'checks', 'slot-1');
-    const slotState = join(slot, 'state');
+    const slotState = join(root, '.tall', 'checks', 'slot-1', 'state');
     const watch = startWatch(root, mark);
     try {
       await waitFor('the check to be busy with its request', async () => existsSync(mark), 90_000);
@@ -147,7 +146,7 @@ describe('tall watch, stopped with Ctrl-C', () => {
       expect(recorded(slotState)).toEqual({ daemons: [], instances: [] });
       const left = [...before.daemons, ...before.instances].filter(alive);
       expect(left, `still running: ${left.join(', ')}`).toEqual([]);
-      expect(processesOf(slot)).toEqual([]);
+      expect(processesOf(root)).toEqual([]);
     } finally {
       if (watch.child.exitCode === null) process.kill(-watch.child.pid!, 'SIGKILL');
       else rmSync(root, { recursive: true, force: true });
@@ -156,8 +155,7 @@ describe('tall watch, stopped with Ctrl-C', () => {
 
   it('while the throwaway platform is still starting: nothing keeps running once watch has left', async () => {
     const root = kit();
-    const slot = join(root, '.tall', 'checks', 'slot-1');
-    const slotState = join(slot, 'state');
+    const slotState = join(root, '.tall', 'checks', 'slot-1', 'state');
     const watch = startWatch(root, join(root, 'check-running'));
     try {
       await waitFor('the throwaway platform to be starting', async () => /starting a throwaway platform/.test(watch.output()), 60_000);
@@ -168,7 +166,7 @@ describe('tall watch, stopped with Ctrl-C', () => {
       expect(watch.output()).not.toMatch(STACK);
       // A control plane the start had already spawned would keep starting the shop: give it the time to show up.
       await new Promise((resolve) => setTimeout(resolve, 3000));
-      expect(processesOf(slot)).toEqual([]);
+      expect(processesOf(root)).toEqual([]);
       expect(recorded(slotState)).toEqual({ daemons: [], instances: [] });
     } finally {
       if (watch.child.exitCode === null) process.kill(-watch.child.pid!, 'SIGKILL');
