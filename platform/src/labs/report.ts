@@ -111,7 +111,7 @@ export function printSummary(result: LabResult, lab: Lab, manifest: Manifest, ro
   } else if (first) {
     console.log(`next: fix "${first.title}" first. "npx tall hint" gives a hint for it; "npx tall check" runs the checks again.`);
   }
-  console.log(color.dim(`      the checked copy and its logs stay in ${shownPath(result.workspace)} until the next check`));
+  console.log(color.dim(`      the throwaway platform's state and logs stay in ${shownPath(result.workspace)} until the next check`));
 }
 
 /** "00–03": the ids of the labs written so far, as a range when they follow each other. */

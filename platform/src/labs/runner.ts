@@ -163,7 +163,7 @@ export class CheckSession {
       checks: [],
       points: { earned: 0, possible: definition.checks.reduce((sum, check) => sum + settings(check).points, 0) },
       summary: { passed: 0, failed: 0, skipped: 0 },
-      workspace: slot.root,
+      workspace: slot.dir,
     };
 
     const skipAll = (why: string) => {

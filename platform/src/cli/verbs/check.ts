@@ -11,7 +11,7 @@ import { parseRuntime } from '../arguments.js';
 export function registerCheck(program: Command): void {
   program
     .command('check')
-    .description("run a lab's checks (default: the current lab) against a throwaway copy of your services/ on free ports")
+    .description("run a lab's checks (default: the current lab) against a throwaway platform started from your services/ on free ports")
     .argument('[lab]', 'lab number, e.g. 01 (see "tall labs")')
     .option('--runtime <kind>', 'process | docker (default: the runtime your platform runs on, else what "tall up" picks)', parseRuntime)
     .option('-v, --verbose', 'also show what each passing check saw')
