@@ -8,6 +8,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { copyTree } from '../../src/labs/tree.js';
 import { progressPrinter } from '../../src/labs/report.js';
 import { MINI, REPO, TallSandbox } from '../support/tall-cli.js';
+import { onlyEcho } from './mini-kit.js';
 
 const CHECK_API = pathToFileURL(join(REPO, 'platform/src/labs/check-api.ts')).href;
 
@@ -34,6 +35,7 @@ export default defineChecks({
 describe('an environment the lab expects to refuse to start', () => {
   const root = mkdtempSync(join(tmpdir(), 'tall-refusal-'));
   copyTree(join(MINI, 'services'), join(root, 'services'));
+  onlyEcho(join(root, 'services', 'compose.yaml'));
   mkdirSync(join(root, 'labs', '00-demo'), { recursive: true });
   writeFileSync(join(root, 'labs', 'manifest.yaml'), MANIFEST);
   writeFileSync(join(root, 'package.json'), '{ "type": "module" }\n');

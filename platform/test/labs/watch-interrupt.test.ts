@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { onlyEcho } from './mini-kit.js';
+import { processStartTime } from '../../src/util/process-identity.js';
 import { copyTree } from '../../src/labs/tree.js';
 import { MINI, REPO, TALL, waitFor } from '../support/tall-cli.js';
 
@@ -37,6 +39,7 @@ export default defineChecks({
 function kit(): string {
   const root = mkdtempSync(join(tmpdir(), 'tall-watchkit-'));
   copyTree(join(MINI, 'services'), join(root, 'services'));
+  onlyEcho(join(root, 'services', 'compose.yaml'));
   mkdirSync(join(root, 'labs', '00-demo'), { recursive: true });
   writeFileSync(join(root, 'labs', 'manifest.yaml'), MANIFEST);
   writeFileSync(join(root, 'package.json'), '{ "type": "module" }\n');
@@ -72,6 +75,10 @@ interface Recorded {
   daemons: number[];
   instances: number[];
 }
+
+/** A process as it is now: its pid and start time, so a pid reused by a stranger later (pids wrap fast here) is not it. */
+const identify = (pid: number) => ({ pid, startTime: processStartTime(pid) });
+const stillRuns = ({ pid, startTime }: { pid: number; startTime?: string }) => startTime !== undefined && alive(pid) && processStartTime(pid) === startTime;
 
 /** The control planes and instances the slot's state files name right now. */
 function recorded(stateDir: string): Recorded {
@@ -120,6 +127,15 @@ function processesOf(kit: string): string[] {
   return found;
 }
 
+/** "1234: node server.mjs (cwd /tmp/…)" — what a pid is now, for a failure message. */
+function whatIs(pid: number): string {
+  try {
+    return `${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').slice(0, 160)} (cwd ${readlinkSync(`/proc/${pid}/cwd`)})`;
+  } catch {
+    return `${pid}`;
+  }
+}
+
 const STACK = /^\s+at .+:\d+:\d+\)?$/m;
 
 describe('tall watch, stopped with Ctrl-C', () => {
@@ -132,8 +148,9 @@ describe('tall watch, stopped with Ctrl-C', () => {
       await waitFor('the check to be busy with its request', async () => existsSync(mark), 90_000);
       const before = recorded(slotState);
       expect(before.daemons).toHaveLength(2); // default and staging
-      expect(before.instances.length).toBeGreaterThanOrEqual(4); // echo ×2 and slow, in each
-      expect([...before.daemons, ...before.instances].every(alive)).toBe(true);
+      expect(before.instances.length).toBeGreaterThanOrEqual(4); // echo ×2 in each
+      const processes = [...before.daemons, ...before.instances].map(identify);
+      expect(processes.every(stillRuns)).toBe(true);
 
       ctrlC(watch.child);
       const exit = await Promise.race([watch.exited, new Promise<undefined>((resolve) => setTimeout(resolve, 60_000))]);
@@ -144,8 +161,8 @@ describe('tall watch, stopped with Ctrl-C', () => {
       expect(watch.output()).toMatch(/stopping the checks and the throwaway platform/);
 
       expect(recorded(slotState)).toEqual({ daemons: [], instances: [] });
-      const left = [...before.daemons, ...before.instances].filter(alive);
-      expect(left, `still running: ${left.join(', ')}`).toEqual([]);
+      const left = processes.filter(stillRuns).map(({ pid }) => whatIs(pid));
+      expect(left, watch.output()).toEqual([]);
       expect(processesOf(root)).toEqual([]);
     } finally {
       if (watch.child.exitCode === null) process.kill(-watch.child.pid!, 'SIGKILL');
