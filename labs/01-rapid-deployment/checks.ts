@@ -229,13 +229,19 @@ export default defineChecks({
       async run(ctx) {
         const deploy = deployment(ctx, `the deployment labelled APP_VERSION=${RELABEL}`);
         await eachService(async (service) => {
-          const wrong: string[] = [];
-          for (const path of ['/health', '/ready', '/info', ORDINARY[service]!]) {
+          const paths = ['/health', '/ready', '/info', ORDINARY[service]!];
+          const said = new Map<string, string[]>();
+          for (const path of paths) {
             const answer = await deploy.http.get(`/${service}${path}`);
             const header = answer.headers['x-version'];
-            if (header !== RELABEL) wrong.push(`${path} (${answer.status}) ${header === undefined ? 'has no X-Version' : `says X-Version: ${header}`}`);
+            if (header === RELABEL) continue;
+            const what = header === undefined ? 'no X-Version header' : `X-Version: ${header}`;
+            said.set(what, [...(said.get(what) ?? []), `${path} (${answer.status})`]);
           }
-          return wrong.length ? `deployed with APP_VERSION=${RELABEL}, ${service}: ${wrong.join('; ')}` : undefined;
+          if (said.size === 0) return undefined;
+          // Said the same way on every path, the problem reads the same for every service (and is grouped).
+          const wrong = [...said].map(([what, where]) => (where.length === paths.length ? `${what} on every answer` : `${what} on ${where.join(', ')}`));
+          return `deployed with APP_VERSION=${RELABEL}, ${service} sends ${wrong.join('; ')} — expected X-Version: ${RELABEL} on every answer`;
         });
         return `X-Version: ${RELABEL} on /health, /ready, /info and an ordinary route of every service`;
       },
