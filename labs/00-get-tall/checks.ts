@@ -1,4 +1,4 @@
-// Lab 00 · Get tall — the checks. They run against a throwaway copy of your services/ (see "npx tall check --help").
+// Lab 00 · Get tall — the checks. They run against your services/ on a throwaway platform (see "npx tall check --help").
 import { brief, defineChecks, fail } from '../../platform/src/labs/check-api.js';
 
 const SERVICES = ['catalog', 'payment', 'orders', 'notifier', 'web'];

@@ -50,6 +50,13 @@ function environmentOf(document: ComposeDocument, service: string): Record<strin
 const eachService = (check: (service: string) => Promise<string | undefined>) => forEach(SERVICES, check);
 const is2xx = (status: number) => status >= 200 && status < 300;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+/** "200 ×12, 503" */
+function tally(values: string[]): string {
+  if (values.length === 0) return 'nothing (no probe got through)';
+  const counts = new Map<string, number>();
+  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+  return [...counts].map(([value, n]) => (n > 1 ? `${value} ×${n}` : value)).join(', ');
+}
 
 function deployment(ctx: CheckContext, why: string): EnvironmentHandle {
   const deploy = ctx.environment('deploy');
@@ -144,8 +151,7 @@ export default defineChecks({
           fail(`${id} was draining (SIGTERM, a request still in flight) and answered GET /ready with ${drill.pipelined.status}: it still says "send me traffic". Expected 503 from the moment it gets SIGTERM.`);
         }
         if (!drill.stoppedTakingWork) {
-          const seen = drill.freshReady.map((observation) => observation.what).join(', ');
-          fail(`${id} was draining (SIGTERM, a request still in flight), yet GET /ready on a new connection kept answering ${seen || 'nothing'} until the request finished. Expected 503 (or no new connections at all).`);
+          fail(`${id} was draining (SIGTERM, a request still in flight), yet GET /ready on a new connection answered ${tally(drill.freshReady.map((observation) => observation.what))} until the request finished. Expected 503 (or no new connections at all).`);
         }
         const pipelined = drill.pipelined === 'no answer' || !drill.pipelined ? 'closed the connection before answering /ready' : `answered /ready ${drill.pipelined.status} on the same connection`;
         return `${id}, draining: new connections ${describeObservation(drill.stoppedTakingWork)}; it ${pipelined}`;
@@ -298,7 +304,7 @@ export default defineChecks({
           }
           const took = drill.answer!.at - drill.signalAt;
           if (!drill.stoppedTakingWork) {
-            problems.push(`${id} got SIGTERM with ${what} in flight (${seconds(took)} to go), and kept taking new work all along: GET /ready on a new connection to it answered ${drill.freshReady.map((o) => o.what).join(', ') || 'nothing'}. Expected: refuse new connections (server.close) or answer /ready 503 at once.`);
+            problems.push(`${id} got SIGTERM with ${what} in flight, and kept taking new work until it was done (${seconds(took)} later): GET /ready on a new connection to it answered ${tally(drill.freshReady.map((o) => o.what))}. Expected: refuse new connections (server.close) or answer /ready 503 at once.`);
             continue;
           }
           if (!drill.exit) {

@@ -221,6 +221,9 @@ export interface DrillResult {
   exit?: { code: number | null; signal: string | null; reason?: string; at: number };
 }
 
+/** The check asks /ready as the platform's own readiness probe does, so a service cannot answer the two differently. */
+const PROBE_AGENT = 'tall-readiness-probe';
+
 const isReadyStatus = (status: number) => status >= 200 && status < 400;
 
 async function readyInstance(ctx: CheckContext, env: EnvironmentHandle, service: string, timeoutMs: number): Promise<InstanceInfo> {
@@ -230,7 +233,7 @@ async function readyInstance(ctx: CheckContext, env: EnvironmentHandle, service:
 /** A GET straight to an instance, on a new connection each time: its status, or "refused" when there is no answer. */
 async function freshGet(env: EnvironmentHandle, address: string, path: string): Promise<string | HttpAnswer> {
   try {
-    return await env.http.get(`http://${address}${path}`, { timeoutMs: 1500 });
+    return await env.http.get(`http://${address}${path}`, { timeoutMs: 1500, headers: { 'user-agent': PROBE_AGENT } });
   } catch {
     return 'refused';
   }
@@ -284,7 +287,7 @@ export async function stopDrill(ctx: CheckContext, env: EnvironmentHandle, optio
         connection.write(' ');
       }
       connection.write('}');
-      if (options.pipelineReady) connection.write(`GET /ready HTTP/1.1\r\nHost: ${instance.address}\r\n\r\n`);
+      if (options.pipelineReady) connection.write(`GET /ready HTTP/1.1\r\nHost: ${instance.address}\r\nUser-Agent: ${PROBE_AGENT}\r\n\r\n`);
     })();
 
     // Meanwhile: new connections to the instance, as a router or a new client would make them.
