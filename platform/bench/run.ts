@@ -5,8 +5,9 @@
  *  2. time from `tall up` to every service ready, per runtime, on the shop in services/;
  *  3. `tall logs -n 5` and `tall logs` over a 300 MB log: time and peak memory;
  *  4. time and peak memory to read a 5 MB compose file (compose-parse.ts, in a process of its own);
- *  5–6. failover drills: a frozen instance under load, and callers giving up on a hung handler (failover.ts).
- * Run: npm run bench [-- --seconds 10] [-- --only proxy|up|logs|failover|compose]
+ *  5–6. failover drills: a frozen instance under load, and callers giving up on a hung handler (failover.ts);
+ *  7. `tall check NN` on each lab's solution: time to the verdict, and where it went (check-time.ts).
+ * Run: npm run bench [-- --seconds 10] [-- --only proxy|up|logs|failover|compose|checks]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { hasCommand, measure, type Throughput } from './load-tools.js';
 import { startNginx } from './nginx-proxy.js';
 import { logTailBench, type RunFigure } from './log-tail.js';
 import { failoverBench } from './failover.js';
+import { checkTimeBench } from './check-time.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const TALL = join(REPO, 'platform/bin/tall.js');
@@ -121,3 +123,4 @@ if (!only || only === 'compose') {
   }
 }
 if (!only || only === 'failover') await failoverBench(join(REPO, 'platform/test/fixtures/mini'));
+if (!only || only === 'checks') checkTimeBench(REPO);

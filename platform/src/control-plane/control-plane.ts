@@ -12,7 +12,6 @@ import { drain } from '../scaling/drain.js';
 import type { ExitInfo, InstanceHandle, Runtime } from '../runtimes/runtime.js';
 import { describeBytes } from '../compose/resource-limits.js';
 import { instanceId, viewOf, type Instance, type InstanceView } from './instance.js';
-import { startOrder } from './start-order.js';
 import { UserError } from './user-error.js';
 
 export type Phase = 'starting' | 'running' | 'failed' | 'stopping';
@@ -65,19 +64,39 @@ export class ControlPlane extends EventEmitter {
     runtime.on('exit', (handle: InstanceHandle, info: ExitInfo) => this.onExit(handle, info));
   }
 
-  /** Brings every service up in dependency order; resolves when all instances are ready, rejects naming what failed. */
+  /**
+   * Brings every service up, each as soon as its dependencies allow it — as Compose reads depends_on: `service_started`
+   * waits only for the dependency to be started, `service_healthy` for it to be ready, `service_completed_successfully`
+   * for it to have exited with code 0 — so services without such conditions start side by side. Resolves when every
+   * instance is ready; rejects naming what failed.
+   */
   async up(timeoutMs: number, progress: (line: string) => void): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    const services = this.project.services;
+    const launched = new Set<string>();
+    const started = new Set<string>();
+    const satisfied = (service: ServiceSpec) => Object.entries(service.dependsOn).every(([dependency, condition]) => started.has(dependency) && (
+      condition === 'service_started' ||
+      (condition === 'service_healthy' && this.readyCount(dependency) >= this.desired.get(dependency)!) ||
+      (condition === 'service_completed_successfully' && this.instancesOf(dependency).every((instance) => instance.state === 'exited' && instance.lastExit?.code === 0))));
+    const launches: Promise<void>[] = [];
     try {
-      for (const wave of startOrder(this.project.services)) {
-        await Promise.all(wave.map(async (service) => {
-          await this.addInstances(service, service.replicas);
-          progress(`started ${service.replicas} × ${service.name}`);
-        }));
-        await this.waitUntil(() => wave.every((s) => this.readyCount(s.name) >= this.desired.get(s.name)!), deadline);
+      while (launched.size < services.length) {
+        for (const service of services.filter((candidate) => !launched.has(candidate.name) && satisfied(candidate))) {
+          launched.add(service.name);
+          launches.push(this.addInstances(service, service.replicas).then(() => {
+            started.add(service.name);
+            progress(`started ${service.replicas} × ${service.name}`);
+          }));
+        }
+        if (launched.size < services.length) {
+          await this.waitUntil(() => services.some((candidate) => !launched.has(candidate.name) && satisfied(candidate)), deadline);
+        }
       }
+      await Promise.all(launches);
+      await this.waitUntil(() => services.every((service) => this.readyCount(service.name) >= this.desired.get(service.name)!), deadline);
       this.phase = 'running';
-      this.events.record('platform', `all ${this.project.services.length} services ready`);
+      this.events.record('platform', `all ${services.length} services ready`);
     } catch (error) {
       this.phase = 'failed';
       this.failure ??= this.describeTimeout();
@@ -198,6 +217,7 @@ export class ControlPlane extends EventEmitter {
         this.emit('changed');
         if (firstTime) void this.checkExposure(instance, service);
       },
+      onInconclusive: (detail) => this.logs.write('platform', `${id}: ${detail}`),
       onUnhealthy: (detail) => {
         if (this.instances.get(id) !== instance) return;
         this.events.record('unhealthy', `${id} is unhealthy: ${detail}; restarting it`, { service: service.name, instance: id });

@@ -1,5 +1,6 @@
 import type { ServiceSpec } from '../compose/model.js';
 import type { InstanceHandle, Runtime } from '../runtimes/runtime.js';
+import { machineLoad } from './machine-load.js';
 import { httpProbe } from './probes.js';
 
 /** How often a starting instance is asked whether it is ready, so `up` returns soon after it is. */
@@ -16,6 +17,8 @@ export interface HealthCallbacks {
   onReadiness(ready: boolean, detail: string): void;
   /** Liveness failed `retries` times in a row: the instance should be restarted. */
   onUnhealthy(detail: string): void;
+  /** A probe result that was not counted, and why. */
+  onInconclusive?(detail: string): void;
 }
 
 /**
@@ -72,7 +75,7 @@ export class InstanceHealth {
     const check = this.service.healthcheck!;
     const result = await this.runtime.exec(this.handle, check.test, check.timeoutMs);
     if (this.stopped) return;
-    if (result.exitCode === 0) {
+    if (result.exitCode === 0 || (result.timedOut && (await this.slowNotDead(check.timeoutMs)))) {
       this.livenessFailures = 0;
     } else if (++this.livenessFailures >= check.retries) {
       const why = result.timedOut ? `timed out after ${check.timeoutMs} ms` : `exit code ${result.exitCode}${result.output ? `: ${result.output.slice(0, 200)}` : ''}`;
@@ -80,6 +83,20 @@ export class InstanceHealth {
       return;
     }
     this.schedule(() => this.probeLiveness(), check.intervalMs);
+  }
+
+  /**
+   * A healthcheck that timed out on an overloaded machine may say more about the machine than the instance: starting
+   * the probe's own program (a `node -e …`, a `curl`) alone can take seconds there. A second opinion then decides: if
+   * the instance itself answers HTTP, it is slow, not dead, and is not restarted for it (restarting it would only add
+   * load). On a machine that is not overloaded, a timeout counts, as in Docker and Kubernetes.
+   */
+  private async slowNotDead(timeoutMs: number): Promise<boolean> {
+    const load = machineLoad();
+    if (!load.overloaded) return false;
+    const answer = await httpProbe(this.handle.host, this.handle.port, '/', Math.max(timeoutMs, 2000), true);
+    if (answer.ok) this.callbacks.onInconclusive?.(`healthcheck timed out after ${timeoutMs} ms while the machine is overloaded (${load.describe}), but the instance answers (${answer.detail}): not counted`);
+    return answer.ok;
   }
 
   private setReady(ready: boolean, detail: string): void {

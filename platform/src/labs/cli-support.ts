@@ -1,9 +1,7 @@
 /** What the lab verbs share: the manifest and progress of this kit, the lab a verb is about, the runtime to check on. */
 import { color } from '../cli/output.js';
 import { CliError } from '../cli/output.js';
-import { readState } from '../control-plane/state-file.js';
-import { isSameProcess } from '../util/process-identity.js';
-import { resolveEnvironment } from '../environments/environment.js';
+import { PlatformClient } from '../control-plane/platform-client.js';
 import { driverFor, pickRuntime, runtimeFromEnv } from '../runtimes/registry.js';
 import type { RuntimeKind } from '../runtimes/runtime.js';
 import { labPaths, type LabPaths } from './lab-paths.js';
@@ -52,8 +50,7 @@ export async function chooseRuntime(requested: RuntimeKind | undefined, paths: L
 
 function runningRuntime(paths: LabPaths): RuntimeKind | undefined {
   try {
-    const state = readState(resolveEnvironment('default', paths.workRoot).stateDir);
-    return state && isSameProcess(state.pid, state.pidStartTime) ? state.runtime : undefined;
+    return PlatformClient.of('default', { root: paths.workRoot }).running()?.runtime;
   } catch {
     return undefined;
   }

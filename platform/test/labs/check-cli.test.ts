@@ -23,7 +23,7 @@ const MANIFEST = `labs:
 
 const CHECKS = `import { defineChecks, fail } from '${CHECK_API}';
 export default defineChecks({
-  environments: { staging: { name: 'staging' } },
+  environments: { staging: { name: 'staging' }, other: { config: 'default' } },
   checks: [
     { name: 'echo-answers', title: 'echo answers through the router', points: 2, timeout: '10s', hints: ['first hint', 'second hint'],
       async run(ctx) {
@@ -43,6 +43,25 @@ export default defineChecks({
         const answer = await ctx.environment('staging').http.get('/echo/');
         if ((answer.json as { greeting?: string }).greeting !== 'hello-from-staging') fail('staging said ' + answer.text);
       } },
+    { name: 'neutral-name', title: 'an environment the lab did not name gets a neutral name', points: 1, timeout: '10s',
+      async run(ctx) {
+        const env = ((await ctx.environment('other').http.get('/echo/')).json as { env?: string }).env;
+        if (!/^env-[0-9a-f]{6}$/.test(String(env))) fail('TALL_ENV is ' + env);
+        return String(env);
+      } },
+    ...[false, true].map((allowRouterFaults) => ({
+      name: allowRouterFaults ? 'repaired-allowed' : 'repaired-by-router', title: 'answers while an instance is frozen', points: 1, timeout: '20s', allowRouterFaults,
+      async run(ctx) {
+        const frozen = (await ctx.instances('echo'))[0];
+        await ctx.signal(frozen, 'SIGSTOP');
+        try {
+          for (let i = 0; i < 4; i++) if ((await ctx.http.get('/echo/', { timeoutMs: 8000 })).status !== 200) fail('a request failed');
+        } finally {
+          await ctx.signal(frozen, 'SIGCONT');
+        }
+        await ctx.waitFor('the frozen instance to answer again', async () => (await ctx.instances('echo')).every((i) => i.ready && !i.ejected), 20000);
+      },
+    })),
   ],
 });
 `;
@@ -79,17 +98,24 @@ describe('tall check', () => {
   it('runs every check against a throwaway platform and reports each with its verdict, points and time', () => {
     expect(code).toBe(1);
     expect(result).toMatchObject({ schema: 'tall-check/1', lab: { id: '00', slug: 'demo' }, runtime: 'process', ok: false, platform: { name: 'default', started: true } });
-    expect(result.environments).toMatchObject([{ name: 'staging', started: true }]);
+    expect(result.environments).toMatchObject([{ name: 'staging', started: true }, { name: 'other', started: true }]);
     expect(result.checks.map((check) => [check.name, check.status, check.points, check.maxPoints])).toEqual([
       ['echo-answers', 'passed', 2, 2],
       ['never-answers', 'failed', 0, 1],
       ['three-echoes', 'failed', 0, 1],
       ['staging-greets', 'passed', 1, 1],
+      ['neutral-name', 'passed', 1, 1],
+      ['repaired-by-router', 'failed', 0, 1],
+      ['repaired-allowed', 'passed', 1, 1],
     ]);
     expect(result.checks[0]!.message).toMatch(/^answered by echo\/\d$/);
     expect(result.checks[2]!.message).toBe('echo runs 2 instances; expected 3');
-    expect(result.points).toEqual({ earned: 3, possible: 5 });
-    expect(result.summary).toEqual({ passed: 2, failed: 2, skipped: 0 });
+    expect(result.points).toEqual({ earned: 5, possible: 8 });
+    expect(result.summary).toEqual({ passed: 4, failed: 3, skipped: 0 });
+  });
+
+  it('a check that passes only because the router retried or hedged the requests a service broke fails, unless it caused that itself', () => {
+    expect(result.checks[5]!.message).toMatch(/^the router had to step in during this check \(hedge ×\d+.*\) — e\.g\. "hedge echo \(echo\/\d\): /);
   });
 
   it('a check that gets no answer fails at its time limit with a reason, and the run goes on', () => {
@@ -111,7 +137,7 @@ describe('tall check', () => {
     const labs = await tall.json<{ current: string; labs: { id: string; status: string; available: boolean; points?: { earned: number } }[] }>(['labs']);
     expect(labs.current).toBe('00');
     expect(labs.labs.map((lab) => [lab.id, lab.status, lab.available])).toEqual([['00', 'started', true], ['01', 'not started', false]]);
-    expect(labs.labs[0]!.points).toEqual({ earned: 3, possible: 5 });
+    expect(labs.labs[0]!.points).toEqual({ earned: 5, possible: 8 });
     const first = await tall.json<{ check: string; hint: string; hintNumber: number }>(['hint']);
     expect(first).toMatchObject({ check: 'never-answers', hint: 'it is the service', hintNumber: 1 });
     const after = await tall.json<{ hint: string | null; message: string }>(['hint']);
@@ -143,7 +169,7 @@ describe('tall check', () => {
     expect(run.stdout).toMatch(/✘ your shop did not start on the platform/);
     expect(run.stdout).toMatch(/echo\/\d exited with code 3 while starting/);
     expect(run.stdout).toMatch(/\| echo: refusing to start \(CRASH_AT_START=yes\)/);
-    expect(run.stdout).toMatch(/0\/4 checks passed · 0\/5 points/);
+    expect(run.stdout).toMatch(/0\/7 checks passed · 0\/8 points/);
     expect(leftovers(join(root, '.tall', 'checks'))).toEqual([]);
   });
 });

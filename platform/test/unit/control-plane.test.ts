@@ -24,6 +24,8 @@ class FakeRuntime extends EventEmitter implements Runtime {
   readonly servers = new Map<string, http.Server>();
   /** services whose instances exit at once with this code */
   readonly exitAtStart = new Map<string, number>();
+  /** services whose instances answer only this long after they start (so "started" and "ready" are apart) */
+  readonly warmUpMs = new Map<string, number>();
   starts = 0;
 
   async prepare(): Promise<void> {}
@@ -72,7 +74,8 @@ class FakeRuntime extends EventEmitter implements Runtime {
 
   private async launch(service: string, index: number): Promise<InstanceHandle> {
     this.starts++;
-    const server = http.createServer((_req, res) => res.end('ok'));
+    const readyAt = Date.now() + (this.warmUpMs.get(service) ?? 0);
+    const server = http.createServer((_req, res) => void setTimeout(() => res.end('ok'), Math.max(0, readyAt - Date.now())));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const id = `${service}/${index}`;
     this.servers.set(id, server);
@@ -152,6 +155,22 @@ describe('ControlPlane against a fake runtime', () => {
     const started = events.all().filter((event) => event.type === 'started').map((event) => event.instance);
     expect(started.indexOf('web/1')).toBeGreaterThan(Math.max(started.indexOf('api/1'), started.indexOf('api/2')));
     expect(runtime.starts).toBe(3);
+  });
+
+  it('depends_on conditions: service_started waits for the start only, service_healthy for readiness', async () => {
+    const { plane, runtime, events } = setUp([
+      service('api', { replicas: 2 }),
+      service('web', { dependsOn: { api: 'service_started' } }),
+      service('worker', { dependsOn: { api: 'service_healthy' } }),
+    ]);
+    runtime.warmUpMs.set('api', 300);
+    await plane.up(5000, () => undefined);
+    const at = (type: string, instance: string) => events.all().findIndex((event) => event.type === type && event.instance === instance);
+    const apiStarted = Math.max(at('started', 'api/1'), at('started', 'api/2'));
+    const apiReady = Math.max(at('ready', 'api/1'), at('ready', 'api/2'));
+    expect(at('started', 'web/1')).toBeGreaterThan(apiStarted);
+    expect(at('started', 'web/1')).toBeLessThan(apiReady);
+    expect(at('started', 'worker/1')).toBeGreaterThan(apiReady);
   });
 
   it('restarts a crashed instance at once, then with growing delays, and says so', async () => {

@@ -4,8 +4,7 @@ import { ComposeError } from '../../compose/errors.js';
 import type { ProjectSpec } from '../../compose/model.js';
 import { parseCompose } from '../../compose/parse-compose.js';
 import { findRoot, requestedRouterPort, resolveEnvironment, type Environment } from '../../environments/environment.js';
-import { readState } from '../../control-plane/state-file.js';
-import { isSameProcess } from '../../util/process-identity.js';
+import { PlatformClient } from '../../control-plane/platform-client.js';
 import { CliError, color, printJson, printWarnings } from '../output.js';
 
 /**
@@ -73,7 +72,7 @@ function environment(name: string, file?: string): Environment {
 
 /** The running platform's router, else the port `up` would ask for, else a placeholder (the port is picked at start). */
 function routerUrlOf(env: Environment): string {
-  const state = readState(env.stateDir);
-  if (state?.routerUrl && isSameProcess(state.pid, state.pidStartTime)) return state.routerUrl;
+  const running = new PlatformClient(env).running();
+  if (running?.routerUrl) return running.routerUrl;
   return `http://127.0.0.1:${requestedRouterPort(env) ?? '<router port>'}`;
 }
