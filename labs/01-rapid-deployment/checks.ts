@@ -116,6 +116,7 @@ export default defineChecks({
           }
           return undefined;
         });
+        return `/health answers 2xx on every service, and ${unknown} answers 404`;
       },
     },
     {
@@ -175,8 +176,8 @@ export default defineChecks({
           const problems: string[] = [];
           if (!spec.healthcheck) problems.push('no healthcheck (liveness probe)');
           else {
-            // The same command in the same folder behaves the same: run each once.
-            const key = JSON.stringify([spec.healthcheck.test, spec.dir]);
+            // The same command (usually one anchor for every service) behaves the same: run each once.
+            const key = JSON.stringify(spec.healthcheck.test);
             if (!verdicts.has(key)) verdicts.set(key, probeProblem(spec, ctx.abortSignal));
             const problem = await verdicts.get(key);
             if (problem) problems.push(problem);
