@@ -67,7 +67,8 @@ function deployment(ctx: CheckContext, why: string): EnvironmentHandle {
 /** After a drill the instance should be gone and restarted; one that never exited is killed, so later checks find the service as it was. */
 async function restore(ctx: CheckContext, env: EnvironmentHandle, drill: DrillResult): Promise<void> {
   if (!drill.exit) await env.tall(['kill', drill.instance.id]);
-  if (!(await settle(ctx, env, drill.instance.service, 30_000))) ctx.note(`${drill.instance.service} was not ready again 30 s after the drill`);
+  const within = ctx.runtime === 'docker' ? 90_000 : 30_000;
+  if (!(await settle(ctx, env, drill.instance.service, within))) ctx.note(`${drill.instance.service} was not ready again ${within / 1000} s after the drill`);
 }
 
 /** What the drill saw while the instance drained: a problem with its in-flight request, or undefined. */

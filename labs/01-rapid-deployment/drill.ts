@@ -230,12 +230,15 @@ async function readyInstance(ctx: CheckContext, env: EnvironmentHandle, service:
   return ctx.waitFor(`a running, ready instance of ${service}`, async () => (await env.instances(service)).find((instance) => instance.state === 'running' && instance.ready), timeoutMs);
 }
 
-/** A GET straight to an instance, on a new connection each time: its status, or "refused" when there is no answer. */
-async function freshGet(env: EnvironmentHandle, address: string, path: string): Promise<string | HttpAnswer> {
+/**
+ * A GET straight to an instance: its answer, "refused" when the connection is refused, reset or closed without an
+ * answer, or "slow" when no answer came in time (a busy machine: that says nothing either way).
+ */
+async function freshGet(env: EnvironmentHandle, address: string, path: string): Promise<'refused' | 'slow' | HttpAnswer> {
   try {
-    return await env.http.get(`http://${address}${path}`, { timeoutMs: 1500, headers: { 'user-agent': PROBE_AGENT } });
-  } catch {
-    return 'refused';
+    return await env.http.get(`http://${address}${path}`, { timeoutMs: 2000, headers: { 'user-agent': PROBE_AGENT } });
+  } catch (error) {
+    return /no answer within/.test((error as Error).message) ? 'slow' : 'refused';
   }
 }
 
@@ -244,7 +247,7 @@ async function freshGet(env: EnvironmentHandle, address: string, path: string): 
  * it waits (without judging) for the platform to have the service ready again, so later checks find it as it was.
  */
 export async function stopDrill(ctx: CheckContext, env: EnvironmentHandle, options: DrillOptions): Promise<DrillResult> {
-  const instance = await readyInstance(ctx, env, options.service, 30_000);
+  const instance = await readyInstance(ctx, env, options.service, ctx.runtime === 'docker' ? 90_000 : 30_000);
   const [host, portText] = splitAddress(instance.address);
   const connection = await RawConnection.open(host, Number(portText), 5000);
   try {
@@ -293,13 +296,14 @@ export async function stopDrill(ctx: CheckContext, env: EnvironmentHandle, optio
     // Meanwhile: new connections to the instance, as a router or a new client would make them.
     const freshReady: ReadyObservation[] = [];
     let stoppedTakingWork: ReadyObservation | undefined;
+    let gaveUp = false;
     const probing = (async () => {
-      while (!ctx.abortSignal.aborted && connection.answers.length === 0 && !connection.closed) {
+      while (!gaveUp && !ctx.abortSignal.aborted && connection.answers.length === 0 && !connection.closed) {
         const seen = await freshGet(env, instance.address, '/ready');
-        if (connection.answers.length > 0) break;
+        if (connection.answers.length > 0 || ctx.abortSignal.aborted) break;
         const observation = { what: typeof seen === 'string' ? seen : String(seen.status), afterMs: Date.now() - signalAt };
         freshReady.push(observation);
-        if (typeof seen === 'string' || !isReadyStatus(seen.status)) {
+        if (seen === 'refused' || (typeof seen !== 'string' && !isReadyStatus(seen.status))) {
           stoppedTakingWork = observation;
           break;
         }
@@ -310,6 +314,7 @@ export async function stopDrill(ctx: CheckContext, env: EnvironmentHandle, optio
     await drip;
     const wanted = options.pipelineReady ? 2 : 1;
     await connection.until(() => connection.answers.length >= 1, Math.max(0, bodyDone - Date.now()) + options.workMs, ctx.abortSignal);
+    gaveUp = true;
     await probing;
     const answer = connection.answers[0];
     if (answer && wanted === 2) await connection.until(() => connection.answers.length >= 2, 5000, ctx.abortSignal);
