@@ -111,8 +111,9 @@ export default defineChecks({
         await eachService(async (service) => {
           const answer = await ctx.http.get(`/${service}/health`);
           if (!is2xx(answer.status)) return `GET /${service}/health answered ${describe(answer)}; expected a 2xx (200 or 204)`;
+          // 404 — or another 4xx when something stands in front of the routes (a later lab puts a key check before payment's).
           const other = await ctx.http.get(`/${service}${unknown}`);
-          if (other.status !== 404) {
+          if (other.status < 400 || other.status >= 500) {
             return `GET /${service}${unknown}, a path ${service} does not have, answered ${describe(other)}; expected 404. /health must be a route of its own, not an answer to every path`;
           }
           return undefined;
@@ -267,13 +268,20 @@ export default defineChecks({
       ],
       async run(ctx) {
         const deploy = deployment(ctx, 'the deployment with a slow payment provider');
+        // From lab 02 on, payment wants its environment's key, as orders sends it; before that there is none.
+        const key = deploy.compose().find((service) => service.name === 'payment')?.environment.PAYMENT_API_KEY;
         const drills: { service: string; what: string; options: DrillOptions }[] = [
           {
             service: 'payment',
             what: 'a payment',
             options: {
               service: 'payment',
-              request: { method: 'POST', path: '/payments', body: { orderId: `o-${Math.random().toString(36).slice(2, 10)}`, amountCents: between(100, 9999) } },
+              request: {
+                method: 'POST',
+                path: '/payments',
+                body: { orderId: `o-${Math.random().toString(36).slice(2, 10)}`, amountCents: between(100, 9999) },
+                headers: key ? { authorization: `Bearer ${key}` } : {},
+              },
               slowMs: PAYMENT_SLOW_MS,
               workMs: PAYMENT_LATENCY_MS + 10_000,
               pipelineReady: false,

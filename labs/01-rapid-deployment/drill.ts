@@ -178,6 +178,8 @@ export interface DrillRequest {
   path: string;
   /** a JSON object; its closing brace arrives last, after the slow part */
   body: Record<string, unknown>;
+  /** more request headers, e.g. authorization */
+  headers?: Record<string, string>;
 }
 
 export interface DrillOptions {
@@ -258,6 +260,7 @@ export async function stopDrill(ctx: CheckContext, env: EnvironmentHandle, optio
     const length = Buffer.byteLength(head) + ticks + 1;
     connection.write(
       `${options.request.method} ${options.request.path} HTTP/1.1\r\nHost: ${instance.address}\r\nContent-Type: application/json\r\n` +
+        Object.entries(options.request.headers ?? {}).map(([name, value]) => `${name}: ${value}\r\n`).join('') +
         `Content-Length: ${length}\r\nExpect: 100-continue\r\n\r\n`,
     );
     await connection.until(() => connection.continued || connection.answers.length > 0, 10_000, ctx.abortSignal);
