@@ -29,10 +29,10 @@ const EXIT_WITHIN_MS = 2000;
  * The two services' requests in flight differ by more than EXIT_WITHIN_MS plus a margin, in a random direction, so a
  * fixed delay between SIGTERM and exit cannot both outlast one request and end soon after the other.
  */
-const SHORT_MS = between(600, 1400);
-const LONG_MS = SHORT_MS + EXIT_WITHIN_MS + 1500 + between(0, 600);
+const SHORT_MS = between(1000, 1600);
+const LONG_MS = SHORT_MS + EXIT_WITHIN_MS + 1200 + between(0, 500);
 const [ORDERS_SLOW_MS, PAYMENT_SLOW_MS] = Math.random() < 0.5 ? [SHORT_MS, LONG_MS] : [LONG_MS, SHORT_MS];
-const NOTIFIER_SLOW_MS = between(1000, 2500);
+const NOTIFIER_SLOW_MS = between(1200, 2500);
 
 function environmentOf(document: ComposeDocument, service: string): Record<string, unknown> {
   const spec = document.services[service];
@@ -69,6 +69,17 @@ async function restore(ctx: CheckContext, env: EnvironmentHandle, drill: DrillRe
   if (!drill.exit) await env.tall(['kill', drill.instance.id]);
   const within = ctx.runtime === 'docker' ? 90_000 : 30_000;
   if (!(await settle(ctx, env, drill.instance.service, within))) ctx.note(`${drill.instance.service} was not ready again ${within / 1000} s after the drill`);
+}
+
+/** How long after SIGTERM an instance may still say "ready" (the signal takes a moment to be handled on a busy machine). */
+const READY_GRACE_MS = 1000;
+
+/**
+ * Did the instance, draining, answer a GET /ready sent on a new connection a second or more after SIGTERM with a
+ * 2xx/3xx? Probes that got no answer in time on a busy machine say nothing either way.
+ */
+function saidReady(drill: DrillResult): boolean {
+  return drill.freshReady.some((observation) => observation.sentAfterMs >= READY_GRACE_MS && /^[23]\d\d$/.test(observation.what));
 }
 
 /** What the drill saw while the instance drained: a problem with its in-flight request, or undefined. */
@@ -153,11 +164,12 @@ export default defineChecks({
         if (drill.pipelined !== 'no answer' && drill.pipelined && drill.pipelined.status < 400) {
           fail(`${id} was draining (SIGTERM, a request still in flight) and answered GET /ready with ${drill.pipelined.status}: it still says "send me traffic". Expected 503 from the moment it gets SIGTERM.`);
         }
-        if (!drill.stoppedTakingWork) {
+        if (!drill.stoppedTakingWork && saidReady(drill)) {
           fail(`${id} was draining (SIGTERM, a request still in flight), yet GET /ready on a new connection answered ${tally(drill.freshReady.map((observation) => observation.what))} until the request finished. Expected 503 (or no new connections at all).`);
         }
         const pipelined = drill.pipelined === 'no answer' || !drill.pipelined ? 'closed the connection before answering /ready' : `answered /ready ${drill.pipelined.status} on the same connection`;
-        return `${id}, draining: new connections ${describeObservation(drill.stoppedTakingWork)}; it ${pipelined}`;
+        const fresh = drill.stoppedTakingWork ? `new connections ${describeObservation(drill.stoppedTakingWork)}` : 'no new connection got an answer in time (a busy machine)';
+        return `${id}, draining: ${fresh}; it ${pipelined}`;
       },
     },
     {
@@ -313,7 +325,7 @@ export default defineChecks({
             continue;
           }
           const took = drill.answer!.at - drill.signalAt;
-          if (!drill.stoppedTakingWork) {
+          if (!drill.stoppedTakingWork && saidReady(drill)) {
             problems.push(`${id} got SIGTERM with ${what} in flight, and kept taking new work until it was done (${seconds(took)} later): GET /ready on a new connection to it answered ${tally(drill.freshReady.map((o) => o.what))}. Expected: refuse new connections (server.close) or answer /ready 503 at once.`);
             continue;
           }
@@ -327,7 +339,8 @@ export default defineChecks({
           } else if (lag > EXIT_WITHIN_MS) {
             problems.push(`${id} finished ${what} ${seconds(took)} after SIGTERM, but exited only ${seconds(lag)} after its last answer (expected within ${seconds(EXIT_WITHIN_MS)}): it waits for something other than its requests — a fixed delay, or idle keep-alive connections (call server.closeIdleConnections())`);
           } else {
-            seen.push(`${id}: ${what} completed ${seconds(took)} after SIGTERM (${drill.answer!.status}), new connections ${describeObservation(drill.stoppedTakingWork)}, ${describeExit(drill.exit)} ${seconds(Math.max(0, lag))} after its last answer`);
+            const fresh = drill.stoppedTakingWork ? `new connections ${describeObservation(drill.stoppedTakingWork)}` : 'no new connection got an answer in time (a busy machine)';
+            seen.push(`${id}: ${what} completed ${seconds(took)} after SIGTERM (${drill.answer!.status}), ${fresh}, ${describeExit(drill.exit)} ${seconds(Math.max(0, lag))} after its last answer`);
           }
         }
         if (problems.length) fail(problems.join('\n'));

@@ -198,7 +198,8 @@ export interface DrillOptions {
 export interface ReadyObservation {
   /** "refused" (no answer at all: refused, reset, closed) or the status it answered */
   what: string;
-  /** ms after the signal */
+  /** ms after the signal when it was sent, and when its answer (or failure) came */
+  sentAfterMs: number;
   afterMs: number;
 }
 
@@ -302,9 +303,10 @@ export async function stopDrill(ctx: CheckContext, env: EnvironmentHandle, optio
     let gaveUp = false;
     const probing = (async () => {
       while (!gaveUp && !ctx.abortSignal.aborted && connection.answers.length === 0 && !connection.closed) {
+        const sentAfterMs = Date.now() - signalAt;
         const seen = await freshGet(env, instance.address, '/ready');
         if (connection.answers.length > 0 || ctx.abortSignal.aborted) break;
-        const observation = { what: typeof seen === 'string' ? seen : String(seen.status), afterMs: Date.now() - signalAt };
+        const observation = { what: typeof seen === 'string' ? seen : String(seen.status), sentAfterMs, afterMs: Date.now() - signalAt };
         freshReady.push(observation);
         if (seen === 'refused' || (typeof seen !== 'string' && !isReadyStatus(seen.status))) {
           stoppedTakingWork = observation;
