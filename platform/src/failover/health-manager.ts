@@ -31,6 +31,7 @@ export class InstanceHealth {
   private ready = false;
   private readinessFailures = 0;
   private livenessFailures = 0;
+  private livenessStarted = false;
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
@@ -42,8 +43,6 @@ export class InstanceHealth {
 
   start(): void {
     this.schedule(() => this.probeReadiness(), 0);
-    const check = this.service.healthcheck;
-    if (check) this.schedule(() => this.probeLiveness(), Math.max(check.startPeriodMs, check.intervalMs));
   }
 
   stop(): void {
@@ -101,7 +100,20 @@ export class InstanceHealth {
 
   private setReady(ready: boolean, detail: string): void {
     this.ready = ready;
+    if (ready && !this.livenessStarted) this.startLiveness();
     this.callbacks.onReadiness(ready, detail);
+  }
+
+  /**
+   * Liveness is asked only once the instance has started, i.e. been ready once (Kubernetes' startup probe does the same
+   * job): a service still booting on a busy machine is not alive-or-dead yet, and restarting it would only start the
+   * boot again. One that never gets ready fails `tall up` by its time limit; one that crashes is seen at its exit.
+   */
+  private startLiveness(): void {
+    const check = this.service.healthcheck;
+    if (!check) return;
+    this.livenessStarted = true;
+    this.schedule(() => this.probeLiveness(), Math.max(check.startPeriodMs, check.intervalMs));
   }
 
   private schedule(task: () => Promise<void>, delayMs: number): void {

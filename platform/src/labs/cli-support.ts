@@ -35,9 +35,30 @@ export function pickLab(workspace: LabWorkspace, ref: string | undefined, option
   const lab = ref === undefined ? currentLab(workspace.progress, workspace.manifest) : findLab(workspace.manifest, ref);
   if (!lab) throw new CliError(`no lab "${ref}". The labs:\n${describeLabs(workspace.manifest)}`, `name one by its number, e.g. "npx tall ${options.verb ?? 'check'} 01"`, 2);
   if (options.needsChecks && !lab.available) {
-    throw new CliError(`lab ${lab.id} (${lab.slug}) is not written yet: it has no checks.`, `the labs you can do:\n${describeLabs(workspace.manifest)}`, 2);
+    const written = workspace.manifest.labs.filter((candidate) => candidate.available);
+    throw new CliError(
+      `lab ${lab.id} (${lab.slug}) is not written yet: there is nothing to check.`,
+      written.length
+        ? `the labs written so far, which you can do:\n${written.map((candidate) => `  ${candidate.id}  ${candidate.slug}`).join('\n')}\n"npx tall labs" shows your progress on them`
+        : 'no lab is written yet',
+      2,
+    );
   }
   return lab;
+}
+
+/**
+ * A check may leave something behind that fails after its verdict: a second request nobody awaits once the first one
+ * failed, a wait that Ctrl-C cut short. Node would end the process on that rejection — with a stack trace, and before the
+ * throwaway platform is torn down. While a lab verb runs, such a late failure is at most a warning, never the end.
+ */
+export function tolerateStrayRejections(): void {
+  if (process.listenerCount('unhandledRejection') > 0) return;
+  process.on('unhandledRejection', (reason: unknown) => {
+    // A check's request or wait given up after its verdict (time limit or Ctrl-C): the verdict already says so.
+    if ((reason as Error | undefined)?.name === 'CheckFailed') return;
+    console.error(color.yellow(`warning: something a check started failed after its verdict: ${(reason as Error | undefined)?.message ?? String(reason)}`));
+  });
 }
 
 /** --runtime, else TALL_RUNTIME, else the runtime of the learner's running platform, else what `tall up` would pick. */

@@ -1,7 +1,8 @@
 /** How a check run reads for a person: progress lines while it runs, ✔ / ✘ per check, a summary and what to do next. */
 import { relative } from 'node:path';
 import { color } from '../cli/output.js';
-import type { Lab } from './manifest.js';
+import type { Lab, Manifest } from './manifest.js';
+import { statusOf, type Progress } from './progress.js';
 import type { CheckResult, EnvironmentResult, LabResult, RunEvent } from './runner.js';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -43,7 +44,13 @@ export function progressPrinter(root: string, verbose: boolean): (event: RunEven
 function printEnvironment(env: EnvironmentResult): void {
   const name = env.name === 'default' ? 'your shop' : `environment "${env.name}"`;
   if (env.started) {
-    console.log(color.dim(`  ${name} is up (${seconds(env.startMs)}, router ${env.routerUrl})`));
+    // Started where the lab expects a refusal: not an error of the platform; the check that uses it says what it means.
+    const expected = env.expectStartFailure ? '; this lab expects it to refuse to start, and the checks say what that means' : '';
+    console.log(color.dim(`  ${name} is up (${seconds(env.startMs)}, router ${env.routerUrl})${expected}`));
+    return;
+  }
+  if (env.expectStartFailure) {
+    console.log(color.dim(`  ${name} refused to start, as this lab expects (${seconds(env.startMs)})`));
     return;
   }
   if (env.name !== 'default') {
@@ -80,7 +87,7 @@ function printCheck(result: CheckResult, verbose: boolean): void {
 }
 
 /** The closing lines: score, time, and the one next step. */
-export function printSummary(result: LabResult, lab: Lab, next: Lab | undefined, root: string): void {
+export function printSummary(result: LabResult, lab: Lab, manifest: Manifest, root: string, progress?: Progress): void {
   const { passed, failed, skipped } = result.summary;
   const total = passed + failed + skipped;
   console.log('');
@@ -89,14 +96,11 @@ export function printSummary(result: LabResult, lab: Lab, next: Lab | undefined,
     console.log(color.yellow(`interrupted: ${line}. Nothing was recorded.`));
     return;
   }
+  const refused = result.environments.filter((env) => !env.started && env.expectStartFailure).map((env) => `"${env.name}"`);
+  if (refused.length) console.log(color.dim(`${refused.length === 1 ? `environment ${refused[0]}` : `environments ${refused.join(', ')}`} refused to start, as this lab expects`));
   if (result.ok) {
     console.log(color.green(`✔ lab ${lab.id} done! ${line}`));
-    if (next) {
-      const readme = shownPath(next.readme);
-      console.log(`next: lab ${next.id} · ${next.title}\n      read ${readme}${next.available ? ', then run "npx tall check" (or "npx tall watch")' : ' (not written yet)'}`);
-    } else {
-      console.log('that was the last lab. Well done.');
-    }
+    for (const next of afterLab(manifest, lab, progress)) console.log(next);
     return;
   }
   console.log(color.red(`✘ ${line}`));
@@ -107,5 +111,40 @@ export function printSummary(result: LabResult, lab: Lab, next: Lab | undefined,
   } else if (first) {
     console.log(`next: fix "${first.title}" first. "npx tall hint" gives a hint for it; "npx tall check" runs the checks again.`);
   }
-  console.log(color.dim(`      the checked copy and its logs stay in ${shownPath(result.workspace)} until the next check`));
+  console.log(color.dim(`      the throwaway platform's state and logs stay in ${shownPath(result.workspace)} until the next check`));
+}
+
+/** "00–03": the ids of the labs written so far, as a range when they follow each other. */
+export function writtenSoFar(manifest: Manifest): string {
+  const ids = manifest.labs.filter((lab) => lab.available).map((lab) => lab.id);
+  if (ids.length <= 2) return ids.join(' and ');
+  const consecutive = ids.every((id, index) => index === 0 || Number(id) === Number(ids[index - 1]) + 1);
+  return consecutive ? `${ids[0]}–${ids.at(-1)}` : ids.join(', ');
+}
+
+/**
+ * What to do once `lab` is done: the next lab that is written (with its README and the command), or — when the labs after
+ * it are not written yet — that this was the last lab written so far, which lab comes next, and what to do meanwhile.
+ */
+export function afterLab(manifest: Manifest, lab: Lab, progress?: Progress): string[] {
+  const following = manifest.labs.slice(lab.index + 1);
+  if (following.length === 0) return ['that was the last lab of the path. Well done.'];
+  const next = following.find((candidate) => candidate.available);
+  const unwritten = following[0]!.available ? undefined : following[0]!;
+  if (next) {
+    return [
+      ...(unwritten ? [`lab ${unwritten.id} · ${unwritten.title} is not written yet; the next lab that is:`] : []),
+      `next: lab ${next.id} · ${next.title}`,
+      `      read ${shownPath(next.readme)}, then run "npx tall check" (or "npx tall watch")`,
+    ];
+  }
+  const open = progress ? manifest.labs.filter((candidate) => candidate.available && candidate.id !== lab.id && !['done', 'solved'].includes(statusOf(progress, candidate))) : [];
+  return [
+    open.length
+      ? `that was the last lab written so far (${writtenSoFar(manifest)}); not done yet: ${open.map((candidate) => `lab ${candidate.id}`).join(', ')} ("npx tall check ${open[0]!.id}").`
+      : `you have done every lab written so far (${writtenSoFar(manifest)}).`,
+    `next: lab ${unwritten!.id} · ${unwritten!.title} — not written yet.`,
+    '      until it is, "npx tall labs" shows your path, and your shop is yours to try the platform on:',
+    '      "npx tall up", "npx tall scale catalog 3", "npx tall kill catalog/1", "npx tall events -f"',
+  ];
 }

@@ -163,7 +163,7 @@ export class CheckSession {
       checks: [],
       points: { earned: 0, possible: definition.checks.reduce((sum, check) => sum + settings(check).points, 0) },
       summary: { passed: 0, failed: 0, skipped: 0 },
-      workspace: slot.root,
+      workspace: slot.dir,
     };
 
     const skipAll = (why: string) => {
@@ -210,6 +210,8 @@ export class CheckSession {
         emit({ type: 'check-finished', result: checkResult });
       }
     }
+    // Ctrl-C during the last check: that check is skipped, and the run is interrupted all the same (nothing recorded).
+    if (this.interrupted) result.interrupted = true;
     for (const check of result.checks) {
       result.summary[check.status] += 1;
       result.points.earned += check.points;

@@ -1,5 +1,5 @@
 /**
- * The session's real deck, slides/*.md, against the session's outline (COURSE.md) and the lab manifest.
+ * The session's real deck, slides/*.md, against the session's outline (kept outside this repository) and the lab manifest.
  * If one of these fails after an edit, the deck no longer teaches the whole session.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ const byId = (id: string): Slide => {
 };
 const text = (slide: Slide) => `${slide.title}\n${slide.html}`.replace(/<[^>]+>/g, ' ').replace(/&[a-z]+;/g, ' ');
 
-/** The session's outline, point by point (COURSE.md, "What the session says"), and the slides that teach each point. */
+/** The session's outline, point by point, and the slides that teach each point. */
 const OUTLINE: Record<string, string[]> = {
   '1. microservices are not a free lunch': [
     'not-a-free-lunch',

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import type { RuntimeKind } from '../../runtimes/runtime.js';
-import { chooseRuntime, openWorkspace, pickLab } from '../../labs/cli-support.js';
+import { chooseRuntime, openWorkspace, pickLab, tolerateStrayRejections } from '../../labs/cli-support.js';
 import { onInterrupt } from '../../labs/interrupt.js';
-import { nextLab } from '../../labs/manifest.js';
 import { recordRun } from '../../labs/progress.js';
 import { labHeading, printSummary, progressPrinter } from '../../labs/report.js';
 import { CheckSession } from '../../labs/runner.js';
@@ -12,7 +11,7 @@ import { parseRuntime } from '../arguments.js';
 export function registerCheck(program: Command): void {
   program
     .command('check')
-    .description("run a lab's checks (default: the current lab) against a throwaway copy of your services/ on free ports")
+    .description("run a lab's checks (default: the current lab) against a throwaway platform started from your services/ on free ports")
     .argument('[lab]', 'lab number, e.g. 01 (see "tall labs")')
     .option('--runtime <kind>', 'process | docker (default: the runtime your platform runs on, else what "tall up" picks)', parseRuntime)
     .option('-v, --verbose', 'also show what each passing check saw')
@@ -24,6 +23,7 @@ export function registerCheck(program: Command): void {
       const runtime = await chooseRuntime(options.runtime, paths);
       if (!options.json) console.log(labHeading(lab, runtime));
       const session = new CheckSession({ paths, runtime, source: paths.services, manifest, onEvent: options.json ? undefined : progressPrinter(paths.workRoot, Boolean(options.verbose)) });
+      tolerateStrayRejections();
       const release = onInterrupt(() => session.interrupt(), Boolean(options.json));
       let result;
       try {
@@ -31,7 +31,7 @@ export function registerCheck(program: Command): void {
         recordRun(workspace.progress, manifest, lab, result);
         workspace.save();
         if (options.json) printJson({ schema: 'tall-check/1', ...result });
-        else printSummary(result, lab, nextLab(manifest, lab), paths.workRoot);
+        else printSummary(result, lab, manifest, paths.workRoot, workspace.progress);
       } finally {
         // The verdict is out; taking the throwaway platform down takes another second or two.
         if (!options.json) process.stdout.write(color.dim('  stopping the throwaway platform…'));

@@ -28,6 +28,6 @@ export function registerDiff(program: Command): void {
         }
         console.log('');
       }
-      console.log(color.dim(`${diffs.length} file${diffs.length === 1 ? '' : 's'} differ. Take the whole solution with: npx tall solve ${lab.id}`));
+      console.log(color.dim(`${diffs.length === 1 ? '1 file differs' : `${diffs.length} files differ`}. Take the whole solution with: npx tall solve ${lab.id}`));
     });
 }

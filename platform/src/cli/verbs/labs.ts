@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { openWorkspace } from '../../labs/cli-support.js';
 import { currentLab, statusOf } from '../../labs/progress.js';
+import { afterLab } from '../../labs/report.js';
 import { color, printJson, table } from '../output.js';
 
 const marks = { done: color.green('✔'), solved: color.cyan('⤳'), started: color.yellow('◐'), 'not started': '○' } as const;
@@ -35,6 +36,11 @@ export function registerLabs(program: Command): void {
         ]);
       }
       console.log(table(rows));
+      if (['done', 'solved'].includes(statusOf(progress, current)) && !manifest.labs.slice(current.index + 1).some((lab) => lab.available)) {
+        // the last lab written so far is behind the learner: say so, and what comes (not "check lab 03" again)
+        console.log(`\n${afterLab(manifest, current, progress).join('\n')}`);
+        return;
+      }
       console.log(`\ncurrent: lab ${current.id} · labs/${current.id}-${current.slug}/README.md`);
       console.log('next: npx tall check   ·   npx tall watch   ·   npx tall hint');
     });

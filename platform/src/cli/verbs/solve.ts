@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { relative } from 'node:path';
 import { openWorkspace, pickLab } from '../../labs/cli-support.js';
 import { labProgress } from '../../labs/progress.js';
+import { afterLab } from '../../labs/report.js';
 import { RefusedError, replaceServices, type ReplaceResult } from '../../labs/solve-reset.js';
 import { CliError, color, printJson } from '../output.js';
 
@@ -30,7 +31,8 @@ export function registerSolve(program: Command): void {
       workspace.save();
       if (options.json) return printJson({ lab: lab.id, action: 'solve', snapshot: result.snapshot.id, written: result.written, removed: result.removed, needsInstall: result.needsInstall, current: workspace.progress.current });
       printReplaced(result, workspace.paths.workRoot, `services/ now holds the solution of lab ${lab.id}`);
-      console.log(`next: lab ${workspace.progress.current} — "npx tall labs" shows the path; "npx tall check ${lab.id}" proves the solution passes.`);
+      if (next) console.log(`next: lab ${next.id} — "npx tall labs" shows the path; "npx tall check ${lab.id}" proves the solution passes.`);
+      else for (const line of afterLab(workspace.manifest, lab, workspace.progress)) console.log(line);
     });
 }
 

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { RuntimeKind } from '../../runtimes/runtime.js';
-import { chooseRuntime, openWorkspace } from '../../labs/cli-support.js';
-import { nextLab } from '../../labs/manifest.js';
+import { chooseRuntime, openWorkspace, tolerateStrayRejections } from '../../labs/cli-support.js';
 import { currentLab, recordRun } from '../../labs/progress.js';
 import { labHeading, printSummary, progressPrinter } from '../../labs/report.js';
 import { CheckSession } from '../../labs/runner.js';
@@ -26,9 +25,11 @@ export function registerWatch(program: Command): void {
         console.log(color.yellow('services/ is on a Windows drive under WSL, where file events often do not arrive: polling instead (or use --manual)'));
         mode = 'poll';
       }
+      tolerateStrayRejections();
       let session: CheckSession | undefined;
       let pending: string | undefined;
       let quitting = false;
+      let stoppedBy: NodeJS.Signals | undefined;
       let finish: () => void = () => undefined;
       const done = new Promise<void>((resolve) => (finish = resolve));
 
@@ -36,6 +37,7 @@ export function registerWatch(program: Command): void {
         console.log(color.dim(mode === 'manual' ? '\nedit services/, then press Enter to check · q + Enter (or Ctrl-C) to quit' : '\nwatching services/ · Enter checks now · q + Enter (or Ctrl-C) to quit'));
 
       const run = async (reason: string): Promise<void> => {
+        if (quitting) return;
         if (session) {
           pending = reason;
           return;
@@ -52,9 +54,11 @@ export function registerWatch(program: Command): void {
           const result = await session.runLab(lab);
           recordRun(workspace.progress, manifest, lab, result);
           workspace.save();
-          printSummary(result, lab, nextLab(manifest, lab), paths.workRoot);
+          printSummary(result, lab, manifest, paths.workRoot, workspace.progress);
           if (result.ok && currentLab(workspace.progress, manifest).id !== lab.id) {
             console.log(color.bold(`\nmoving on: lab ${currentLab(workspace.progress, manifest).id} is current now. I check it when services/ changes.`));
+          } else if (result.ok) {
+            console.log(color.dim(`\nlab ${lab.id} is the last lab written so far: I check it again when services/ changes.`));
           }
         } catch (error) {
           console.error(color.red(`error: ${(error as Error).message}`));
@@ -71,9 +75,10 @@ export function registerWatch(program: Command): void {
         help();
       };
 
-      const quit = () => {
-        if (quitting) process.exit(130);
+      const quit = (signal?: NodeJS.Signals) => {
+        if (quitting && signal) process.exit(130);
         quitting = true;
+        stoppedBy ??= signal;
         if (session) {
           console.error('\nstopping the checks and the throwaway platform… (Ctrl-C again to leave now)');
           session.interrupt();
@@ -81,12 +86,12 @@ export function registerWatch(program: Command): void {
           finish();
         }
       };
-      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, quit);
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => quit(signal));
       const triggers = startTriggers({
         dir: paths.services,
         mode,
         onTrigger: (reason) => void run(reason),
-        onQuit: quit,
+        onQuit: () => quit(),
         onWatchError: (error) => {
           console.error(color.yellow(`watching services/ failed (${error.message}). Switch to "npx tall watch --manual" (press Enter to check) or --poll.`));
         },
@@ -94,5 +99,7 @@ export function registerWatch(program: Command): void {
       void run('first check');
       await done;
       await triggers.close();
+      // Ctrl-C (or the terminal going away) ends watch as it ends any command: 130, after the teardown above.
+      if (stoppedBy) process.exitCode = 130;
     });
 }

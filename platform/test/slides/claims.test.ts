@@ -1,0 +1,220 @@
+/**
+ * The slides and the lab READMEs claim only what exists today:
+ *  - every `tall <verb>` they show is a verb `tall --help` lists, and every option given to it is one its --help lists;
+ *  - every repository path they name (in code spans and links) exists — in the repository, or, for a file a lab has
+ *    the learner write under services/, in a lab's solution;
+ *  - a slide (or README paragraph) that sends the learner to a lab not written yet says so;
+ *  - a slide about `tall` that names a feature not built yet (dashboard, marketplace, Postgres, autoscaling, deploy
+ *    strategies, metrics, correlation ids) says that it is not built yet;
+ *  - the dates the deck gives for Netflix OSS.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildDeck, type BuiltDeck } from '../../src/slides/deck.js';
+import { readLabManifest, type LabEntry } from '../../src/slides/labs.js';
+import { kitRoot } from '../../src/slides/paths.js';
+import type { Slide } from '../../src/slides/types.js';
+import { TALL } from '../support/tall-cli.js';
+
+const root = kitRoot();
+
+/** The markdown a learner reads: the deck (and its README) and every lab README. */
+function documents(): { file: string; text: string }[] {
+  const files = [
+    ...readdirSync(path.join(root, 'slides')).filter((f) => f.endsWith('.md')).map((f) => `slides/${f}`),
+    ...readdirSync(path.join(root, 'labs'), { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(path.join(root, 'labs', d.name, 'README.md')))
+      .map((d) => `labs/${d.name}/README.md`),
+  ];
+  return files.map((file) => ({ file, text: readFileSync(path.join(root, file), 'utf8') }));
+}
+
+interface Span {
+  file: string;
+  line: number;
+  code: string;
+}
+
+/** Inline code spans and fenced code blocks (one span per line of a block), with where they are. */
+function codeSpans(file: string, text: string): Span[] {
+  const spans: Span[] = [];
+  let fenced = false;
+  text.split('\n').forEach((raw, index) => {
+    const line = index + 1;
+    if (/^\s*(```|~~~)/.test(raw)) {
+      fenced = !fenced;
+      return;
+    }
+    if (fenced) return void spans.push({ file, line, code: raw });
+    for (const match of raw.matchAll(/`([^`]+)`/g)) spans.push({ file, line, code: match[1]! });
+  });
+  return spans;
+}
+
+/** `tall <verb> [options]` in a piece of code or text: the verb and the options written after it (up to |, &&, ;, #). */
+function tallCommands(code: string, prose = false): { verb: string; options: string[] }[] {
+  const found: { verb: string; options: string[] }[] = [];
+  const pattern = prose ? /\bnpx\s+tall\s+([a-z][\w-]*)([^|&;#`\n]*)/g : /(?<![\w./-])tall\s+([a-z][\w-]*)([^|&;#`\n]*)/g;
+  for (const match of code.matchAll(pattern)) {
+    const options = [...(match[2] ?? '').matchAll(/(?:^|\s)(--?[a-zA-Z][\w-]*)/g)].map((m) => m[1]!.replace(/=.*/, ''));
+    found.push({ verb: match[1]!, options });
+  }
+  return found;
+}
+
+function helpOf(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, [TALL, ...args, '--help'], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+  );
+}
+
+const text = (slide: Slide) => `${slide.title}\n${slide.html}\n${slide.notesHtml}`.replace(/<[^>]+>/g, ' ').replace(/&[a-z#0-9]+;/g, ' ');
+
+/** The lab numbers a piece of text sends the reader to: "#lab-07" links, "lab 7", "Lab 07", "labs 3 and 7". */
+function labsNamed(content: string, hrefs: string[] = []): string[] {
+  const ids = new Set<string>();
+  for (const href of hrefs) {
+    const m = /^#lab-(\d\d)$/.exec(href) ?? /labs\/(\d\d)-[^/]+\/README\.md/.exec(href);
+    if (m) ids.add(m[1]!);
+  }
+  for (const m of content.matchAll(/\b[Ll]abs?\s+((?:\d{1,2}(?:\s*(?:,|and|or|–)\s*)?)+)/g)) {
+    for (const n of m[1]!.match(/\d{1,2}/g) ?? []) ids.add(n.padStart(2, '0'));
+  }
+  return [...ids];
+}
+
+describe('the slides and the lab READMEs claim only what exists', () => {
+  let deck: BuiltDeck;
+  let labs: LabEntry[];
+  let written: Set<string>;
+  beforeAll(async () => {
+    deck = await buildDeck({ root });
+    labs = (await readLabManifest(root)).labs;
+    written = new Set(labs.filter((lab) => existsSync(path.join(root, 'labs', `${lab.id}-${lab.slug}`, 'README.md'))).map((lab) => lab.id));
+  });
+
+  it('every `tall <verb>` they show is listed by `tall --help`, with options its --help lists', async () => {
+    const help = await helpOf([]);
+    const verbs = new Set([...help.split(/^Commands:$/m)[1]!.matchAll(/^ {2}([a-z][\w-]*)/gm)].map((m) => m[1]!));
+    expect([...verbs]).toEqual(expect.arrayContaining(['up', 'down', 'ps', 'scale', 'kill', 'logs', 'events', 'check', 'slides']));
+    const uses = documents().flatMap(({ file, text: markdown }) => [
+      ...codeSpans(file, markdown).flatMap((span) => tallCommands(span.code).map((use) => ({ ...use, where: `${file}:${span.line}` }))),
+      ...markdown.split('\n').flatMap((line, i) => tallCommands(line, true).map((use) => ({ ...use, where: `${file}:${i + 1}` }))),
+    ]);
+    expect(uses.length).toBeGreaterThan(50);
+    const problems: string[] = [];
+    const known = uses.filter(({ verb, where }) => verbs.has(verb) || void problems.push(`${where}: "tall ${verb}" — tall --help lists no such verb`));
+    const withOptions = [...new Set(known.filter((use) => use.options.length).map((use) => use.verb))];
+    const optionsOf = new Map(await Promise.all(withOptions.map(async (verb) => [verb, await helpOf([verb])] as const)));
+    for (const { verb, options, where } of known) {
+      for (const option of options) {
+        if (!new RegExp(`(^|[\\s,])${option.replace(/-/g, '\\-')}([\\s,=<\\[]|$)`, 'm').test(optionsOf.get(verb)!)) problems.push(`${where}: "tall ${verb} ${option}" — "tall ${verb} --help" lists no ${option}`);
+      }
+    }
+    expect([...new Set(problems)]).toEqual([]);
+  });
+
+  it('every repository path they name exists (or, for a file a lab has you write, exists in a solution)', () => {
+    const solutions = readdirSync(path.join(root, 'solutions')).map((name) => path.join(root, 'solutions', name));
+    const exists = (repoPath: string) => {
+      const clean = repoPath.replace(/\/$/, '');
+      if (existsSync(path.join(root, clean))) return true;
+      // services/environments/staging.env is written in lab 02: it is in that lab's solution
+      if (clean.startsWith('services/')) return solutions.some((dir) => existsSync(path.join(dir, clean.slice('services/'.length))));
+      return false;
+    };
+    const unwrittenReadme = (target: string) => labs.some((lab) => !written.has(lab.id) && target === `labs/${lab.id}-${lab.slug}/README.md`);
+    const problems: string[] = [];
+    let checked = 0;
+    for (const { file, text: markdown } of documents()) {
+      for (const span of codeSpans(file, markdown)) {
+        // a repository path as a learner would type it: no spaces, no placeholders, under one of the kit's folders
+        const candidate = span.code.trim();
+        if (/[\s<>*…{}$]|NN|\.\.\./.test(candidate)) continue;
+        if (/^[\w-]+\.(md|ya?ml|json)$/.test(candidate)) {
+          // a bare file name: in the repository root, beside the document (slides/00-opening.md), or in the shop
+          if (![root, path.join(root, path.dirname(file))].some((dir) => existsSync(path.join(dir, candidate))) && !exists(`services/${candidate}`)) {
+            problems.push(`${file}:${span.line}: \`${candidate}\` does not exist`);
+          }
+          checked += 1;
+          continue;
+        }
+        if (/^[\w-]+\/$/.test(candidate)) {
+          // a folder named on its own: the platform's folders (`routing/`), the shop's, or the repository's
+          if (![root, path.join(root, 'platform/src'), path.join(root, 'services')].some((dir) => existsSync(path.join(dir, candidate)))) problems.push(`${file}:${span.line}: \`${candidate}\` is no folder of the kit`);
+          checked += 1;
+          continue;
+        }
+        if (!/^(services|platform|labs|slides|solutions)\/[\w./-]*$/.test(candidate)) continue;
+        checked += 1;
+        if (unwrittenReadme(candidate)) continue; // the slide says the lab is not written yet (next test)
+        if (!exists(candidate)) problems.push(`${file}:${span.line}: \`${candidate}\` does not exist`);
+      }
+      // relative links: to files of the repository
+      let fenced = false;
+      markdown.split('\n').forEach((line, index) => {
+        if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
+        if (fenced) return;
+        for (const m of line.replace(/`[^`]*`/g, '').matchAll(/\]\(([^)\s]+)\)/g)) {
+          const href = m[1]!;
+          if (/^[a-z]+:|^#/.test(href)) continue;
+          const target = path.relative(root, path.resolve(root, path.dirname(file), href.split('#')[0]!));
+          checked += 1;
+          if (unwrittenReadme(target)) continue;
+          if (!existsSync(path.join(root, target))) problems.push(`${file}:${index + 1}: link to ${href} — ${target} does not exist`);
+        }
+      });
+    }
+    expect(checked).toBeGreaterThan(40);
+    expect(problems).toEqual([]);
+  });
+
+  it('a slide that sends the learner to a lab not written yet says so — the lab\'s own slide first', () => {
+    expect(written.size).toBeGreaterThan(0);
+    const problems: string[] = [];
+    for (const slide of deck.slides) {
+      const unwritten = labsNamed(text(slide), slide.links.map((l) => l.href)).filter((id) => !written.has(id) && labs.some((lab) => lab.id === id));
+      if (unwritten.length && !/not written yet/i.test(text(slide))) problems.push(`${slide.file}:${slide.line} #${slide.id}: names lab ${unwritten.join(', ')} without saying it is not written yet`);
+    }
+    for (const lab of labs.filter((l) => !written.has(l.id))) {
+      const own = deck.slides.find((s) => s.id === `lab-${lab.id}`)!;
+      expect(own.title, `#lab-${lab.id}`).toMatch(/not written yet/);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('a lab README paragraph that names a lab not written yet says so', () => {
+    const problems: string[] = [];
+    for (const { file, text: markdown } of documents().filter((d) => d.file.startsWith('labs/'))) {
+      for (const paragraph of markdown.split(/\n\s*\n/)) {
+        const links = [...paragraph.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!);
+        const unwritten = labsNamed(paragraph, links).filter((id) => !written.has(id) && labs.some((lab) => lab.id === id));
+        if (unwritten.length && !/not written yet/i.test(paragraph)) problems.push(`${file}: "${paragraph.trim().slice(0, 80)}…" names lab ${unwritten.join(', ')}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('a slide about `tall` that names a feature not built yet says it is not built yet', () => {
+    const aboutTall = (slide: Slide) => /-tall$|^tall-|^lab-\d\d$/.test(slide.id) || ['basic-monitoring', 'rapid-deployment', 'rapid-provisioning', 'title', 'to-the-labs'].includes(slide.id);
+    const notBuilt = /dashboard|marketplace|postgres|autoscal|blue-green|rolling|correlation id|RED metrics|outbox|contract test/i;
+    const problems = deck.slides
+      .filter(aboutTall)
+      .filter((slide) => notBuilt.test(text(slide)) && !/not (built|written) yet/i.test(text(slide)))
+      .map((slide) => `${slide.file}:${slide.line} #${slide.id}: names ${notBuilt.exec(text(slide))![0]} as if it existed`);
+    expect(problems).toEqual([]);
+    // and never the things that were claimed before they existed
+    const all = deck.slides.map(text).join('\n');
+    expect(all).not.toMatch(/dashboard you open in lab 0|embedded Postgres|a down notifier fails a paid order/i);
+  });
+
+  it('gives the right dates: Netflix began open-sourcing in 2011; Ribbon in maintenance since 2016, Hystrix since 2018', () => {
+    const netflix = deck.slides.find((s) => s.id === 'netflix-oss')!;
+    expect(text(netflix)).toMatch(/2011/);
+    expect(text(netflix)).not.toMatch(/2012/);
+    for (const slide of deck.slides.filter((s) => /Ribbon/.test(text(s)))) expect(text(slide), `#${slide.id} names Ribbon`).toMatch(/maintenance mode since 2016|Ribbon[^.]*\b2016\b/);
+    for (const slide of deck.slides.filter((s) => /Hystrix[^.]*maintenance|maintenance[^.]*Hystrix/.test(text(s)))) expect(text(slide), `#${slide.id}`).toMatch(/2018/);
+  });
+});
