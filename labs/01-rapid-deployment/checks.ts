@@ -19,20 +19,32 @@ const SERVICES = ['catalog', 'payment', 'orders', 'notifier', 'web'];
 const ORDINARY: Record<string, string> = { catalog: '/products', payment: '/payments', orders: '/orders', notifier: '/notifications', web: '/' };
 
 const between = (low: number, high: number) => low + Math.floor(Math.random() * (high - low + 1));
-/** A version no code can know in advance (and no service can tell from the look of it that a check is running). */
-const RELABEL = `${between(2, 9)}.${between(0, 40)}.${between(0, 99)}`;
-/** How long a payment takes in the second deployment (an ordinary setting of the shop), random per run. */
-const PAYMENT_LATENCY_MS = between(300, 800);
 /** "Soon after its last answer": a service that closes idle connections and exits is gone well within this. */
 const EXIT_WITHIN_MS = 2000;
+
 /**
- * The two services' requests in flight differ by more than EXIT_WITHIN_MS plus a margin, in a random direction, so a
- * fixed delay between SIGTERM and exit cannot both outlast one request and end soon after the other.
+ * The values of one run, picked afresh each time the lab's environments start (a module is loaded once by
+ * "tall watch" and by the self-test, which run the lab many times).
  */
-const SHORT_MS = between(1000, 1600);
-const LONG_MS = SHORT_MS + EXIT_WITHIN_MS + 1200 + between(0, 500);
-const [ORDERS_SLOW_MS, PAYMENT_SLOW_MS] = Math.random() < 0.5 ? [SHORT_MS, LONG_MS] : [LONG_MS, SHORT_MS];
-const NOTIFIER_SLOW_MS = between(1200, 2500);
+function pick() {
+  /**
+   * The two services' requests in flight differ by more than EXIT_WITHIN_MS plus a margin, in a random direction, so a
+   * fixed delay between SIGTERM and exit cannot both outlast one request and end soon after the other.
+   */
+  const short = between(1000, 1600);
+  const long = short + EXIT_WITHIN_MS + 1200 + between(0, 500);
+  const [ordersSlowMs, paymentSlowMs] = Math.random() < 0.5 ? [short, long] : [long, short];
+  return {
+    /** A version no code can know in advance (and no service can tell from the look of it that a check is running). */
+    relabel: `${between(2, 9)}.${between(0, 40)}.${between(0, 99)}`,
+    /** How long a payment takes in the second deployment (an ordinary setting of the shop). */
+    paymentLatencyMs: between(300, 800),
+    ordersSlowMs,
+    paymentSlowMs,
+    notifierSlowMs: between(1200, 2500),
+  };
+}
+let run = pick();
 
 function environmentOf(document: ComposeDocument, service: string): Record<string, unknown> {
   const spec = document.services[service];
@@ -102,8 +114,9 @@ export default defineChecks({
     deploy: {
       config: 'default',
       compose(document) {
-        for (const service of SERVICES) environmentOf(document, service).APP_VERSION = RELABEL;
-        environmentOf(document, 'payment').PAYMENT_LATENCY_MS = String(PAYMENT_LATENCY_MS);
+        run = pick();
+        for (const service of SERVICES) environmentOf(document, service).APP_VERSION = run.relabel;
+        environmentOf(document, 'payment').PAYMENT_LATENCY_MS = String(run.paymentLatencyMs);
       },
     },
   },
@@ -152,7 +165,7 @@ export default defineChecks({
         const drill = await stopDrill(ctx, deploy, {
           service: 'notifier',
           request: { method: 'POST', path: '/notifications', body: { orderId: `o-${Math.random().toString(36).slice(2, 10)}`, productId: 'tall-mug', quantity: 1 } },
-          slowMs: NOTIFIER_SLOW_MS,
+          slowMs: run.notifierSlowMs,
           workMs: 10_000,
           pipelineReady: true,
           exitWaitMs: 3000,
@@ -228,14 +241,14 @@ export default defineChecks({
           }
           return undefined;
         });
-        const deploy = deployment(ctx, `the deployment labelled APP_VERSION=${RELABEL}`);
+        const deploy = deployment(ctx, `the deployment labelled APP_VERSION=${run.relabel}`);
         await eachService(async (service) => {
           const answer = await deploy.http.get(`/${service}/info`);
           const info = answer.json as { service?: unknown; version?: unknown } | undefined;
-          if (answer.status === 200 && info?.service === service && info.version === RELABEL) return undefined;
-          return `deployed with APP_VERSION=${RELABEL}, GET /${service}/info answered ${describe(answer)}; expected "version": "${RELABEL}" — the version must come from APP_VERSION, not from the code`;
+          if (answer.status === 200 && info?.service === service && info.version === run.relabel) return undefined;
+          return `deployed with APP_VERSION=${run.relabel}, GET /${service}/info answered ${describe(answer)}; expected "version": "${run.relabel}" — the version must come from APP_VERSION, not from the code`;
         });
-        return `/info reports the declared version, and ${RELABEL} when deployed with it`;
+        return `/info reports the declared version, and ${run.relabel} when deployed with it`;
       },
     },
     {
@@ -248,23 +261,23 @@ export default defineChecks({
         'Set the header once, for every answer: a middleware registered first, app.use((_req, res, next) => { res.set(\'X-Version\', version); next(); }), with version = process.env.APP_VERSION. Look for any version string left in the code.',
       ],
       async run(ctx) {
-        const deploy = deployment(ctx, `the deployment labelled APP_VERSION=${RELABEL}`);
+        const deploy = deployment(ctx, `the deployment labelled APP_VERSION=${run.relabel}`);
         await eachService(async (service) => {
           const paths = ['/health', '/ready', '/info', ORDINARY[service]!];
           const said = new Map<string, string[]>();
           for (const path of paths) {
             const answer = await deploy.http.get(`/${service}${path}`);
             const header = answer.headers['x-version'];
-            if (header === RELABEL) continue;
+            if (header === run.relabel) continue;
             const what = header === undefined ? 'no X-Version header' : `X-Version: ${header}`;
             said.set(what, [...(said.get(what) ?? []), `${path} (${answer.status})`]);
           }
           if (said.size === 0) return undefined;
           // Said the same way on every path, the problem reads the same for every service (and is grouped).
           const wrong = [...said].map(([what, where]) => (where.length === paths.length ? `${what} on every answer` : `${what} on ${where.join(', ')}`));
-          return `deployed with APP_VERSION=${RELABEL}, ${service} sends ${wrong.join('; ')} — expected X-Version: ${RELABEL} on every answer`;
+          return `deployed with APP_VERSION=${run.relabel}, ${service} sends ${wrong.join('; ')} — expected X-Version: ${run.relabel} on every answer`;
         });
-        return `X-Version: ${RELABEL} on /health, /ready, /info and an ordinary route of every service`;
+        return `X-Version: ${run.relabel} on /health, /ready, /info and an ordinary route of every service`;
       },
     },
     {
@@ -294,8 +307,8 @@ export default defineChecks({
                 body: { orderId: `o-${Math.random().toString(36).slice(2, 10)}`, amountCents: between(100, 9999) },
                 headers: key ? { authorization: `Bearer ${key}` } : {},
               },
-              slowMs: PAYMENT_SLOW_MS,
-              workMs: PAYMENT_LATENCY_MS + 10_000,
+              slowMs: run.paymentSlowMs,
+              workMs: run.paymentLatencyMs + 10_000,
               pipelineReady: false,
               exitWaitMs: EXIT_WITHIN_MS + 6000,
             },
@@ -306,8 +319,8 @@ export default defineChecks({
             options: {
               service: 'orders',
               request: { method: 'POST', path: '/orders', body: { productId: 'tall-mug', quantity: between(1, 3) } },
-              slowMs: ORDERS_SLOW_MS,
-              workMs: PAYMENT_LATENCY_MS + 10_000,
+              slowMs: run.ordersSlowMs,
+              workMs: run.paymentLatencyMs + 10_000,
               pipelineReady: false,
               exitWaitMs: EXIT_WITHIN_MS + 6000,
             },
