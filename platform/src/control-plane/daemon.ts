@@ -11,6 +11,8 @@ import { EventLog } from '../monitoring/event-log.js';
 import { LogStore } from '../monitoring/log-store.js';
 import { logLimitsFrom } from '../monitoring/log-limits.js';
 import { RouterThread } from '../routing/router-thread.js';
+import { MetricsServer } from '../monitoring/metrics-server.js';
+import { platformMetrics } from '../monitoring/platform-metrics.js';
 import { driverFor } from '../runtimes/registry.js';
 import type { RuntimeKind } from '../runtimes/runtime.js';
 import { ApiServer } from './api-server.js';
@@ -73,8 +75,14 @@ async function main(options: DaemonOptions): Promise<void> {
     const project = parseCompose(env.composeFile, { env: setup.interpolation });
     state.warnings = project.warnings;
     let plane: ControlPlane | undefined;
+    const monitoring = process.env.TALL_ROUTER_MONITORING !== 'off';
     const router = new RouterThread(
-      { hosts: [...new Set(['127.0.0.1', ...setup.extraRouterHosts])], port },
+      {
+        hosts: [...new Set(['127.0.0.1', ...setup.extraRouterHosts])],
+        port,
+        monitoring,
+        accessLog: monitoring ? { file: join(env.stateDir, 'access.jsonl'), limits: limits.logs } : undefined,
+      },
       (notice) => {
         logs.write('router', `${notice.kind} ${notice.route}${notice.instance ? ` (${notice.instance})` : ''}: ${notice.detail}`);
         plane?.onRouterNotice(notice);
@@ -94,15 +102,17 @@ async function main(options: DaemonOptions): Promise<void> {
         return { stopping: true };
       },
     });
+    const metrics = new MetricsServer({ router: () => router.metrics(), platform: platformMetrics(() => ({ services: controlPlane.services(), instances: controlPlane.instanceViews() })) });
     stop = async () => {
       state.phase = 'stopping';
       publish();
       await controlPlane.shutdown();
       await router.close();
       logs.write('router', 'router stopped');
-      await api.close();
+      await Promise.all([api.close(), metrics.close()]);
     };
     state.api = { port: await api.listen(), token: api.token };
+    state.metricsUrl = await metrics.listen();
     controlPlane.on('changed', () => {
       state.phase = controlPlane.phase === 'starting' ? state.phase : controlPlane.phase;
       state.services = controlPlane.services();

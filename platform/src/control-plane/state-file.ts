@@ -19,6 +19,8 @@ export interface PlatformState {
   projectName: string;
   routerUrl?: string;
   routerPort?: number;
+  /** where the platform's metrics are, in Prometheus' text format (127.0.0.1 only) */
+  metricsUrl?: string;
   api?: { port: number; token: string };
   progress: string[];
   warnings: Warning[];

@@ -5,6 +5,7 @@ import { requestHeadersFor, withoutHopByHop } from './forwarded-headers.js';
 import { classifyFailure, hasBody, isIdempotent, MAX_ATTEMPTS, mayTryElsewhere, type GatewayFailure } from './retry-policy.js';
 import type { RouteSettings } from './route-settings.js';
 import type { UpstreamPools } from './upstream-pools.js';
+import { REQUEST_ID_HEADER } from './request-id.js';
 
 /** What one proxied request tells the router about the instances it tried. */
 export interface AttemptReport {
@@ -24,6 +25,8 @@ export interface ProxyTarget {
   prefix: string;
   /** the request body, when it was kept so the request can be replayed elsewhere */
   body?: Buffer;
+  /** the id that follows the request through every service (x-request-id) */
+  requestId: string;
 }
 
 interface Attempt {
@@ -105,7 +108,7 @@ export class ProxiedRequest {
       {
         path: this.target.path,
         method: (this.req.method ?? 'GET') as 'GET',
-        headers: requestHeadersFor(this.req, this.target.prefix),
+        headers: { ...requestHeadersFor(this.req, this.target.prefix), [REQUEST_ID_HEADER]: this.target.requestId },
         body: this.target.body ?? (this.streamsBody ? this.req : null),
         signal: attempt.controller.signal,
         headersTimeout: timeouts.headersMs,

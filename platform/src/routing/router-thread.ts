@@ -3,19 +3,27 @@ import type { Endpoint } from './balancer.js';
 import { PortInUseError, Router, type RouterNotice, type RouterOptions } from './router.js';
 import type { RoutingTable } from './routing-table.js';
 import type { RouteSettings } from './route-settings.js';
+import type { RotationLimits } from '../monitoring/log-limits.js';
+import { RotatingJsonl } from '../monitoring/rotating-jsonl.js';
 
 type Command =
   | { kind: 'declare'; route: string; settings: RouteSettings }
   | { kind: 'member'; route: string; endpoint: Endpoint; inPool: boolean }
   | { kind: 'inflight'; route: string; id: string; ask: number }
+  | { kind: 'metrics'; ask: number }
   | { kind: 'close' };
 
 type Report =
   | { kind: 'listening'; port: number }
   | { kind: 'listen-failed'; message: string; host?: string; port?: number }
   | { kind: 'notice'; notice: RouterNotice }
-  | { kind: 'inflight'; ask: number; count: number }
+  | { kind: 'answer'; ask: number; value: number | string }
   | { kind: 'closed' };
+
+/** What the thread is started with: the router's options, and where it keeps its access log (one line per request). */
+export interface RouterThreadOptions extends Omit<RouterOptions, 'onNotice' | 'onAccess'> {
+  accessLog?: { file: string; limits: RotationLimits };
+}
 
 /**
  * The router in a thread of its own, so proxying never waits behind the control plane's other work (probes, log lines
@@ -23,16 +31,16 @@ type Report =
  */
 export class RouterThread implements RoutingTable {
   private readonly worker: Worker;
-  private readonly asks = new Map<number, (count: number) => void>();
+  private readonly asks = new Map<number, (value: number | string) => void>();
   private nextAsk = 0;
   port = 0;
 
-  constructor(options: Omit<RouterOptions, 'onNotice'>, onNotice?: (notice: RouterNotice) => void) {
+  constructor(options: RouterThreadOptions, onNotice?: (notice: RouterNotice) => void) {
     this.worker = new Worker(new URL('./router-thread-entry.mjs', import.meta.url), { workerData: options });
     this.worker.on('message', (report: Report) => {
       if (report.kind === 'notice') onNotice?.(report.notice);
-      if (report.kind === 'inflight') {
-        this.asks.get(report.ask)?.(report.count);
+      if (report.kind === 'answer') {
+        this.asks.get(report.ask)?.(report.value);
         this.asks.delete(report.ask);
       }
     });
@@ -63,10 +71,19 @@ export class RouterThread implements RoutingTable {
   }
 
   inflight(route: string, id: string): Promise<number> {
+    return this.ask((ask) => ({ kind: 'inflight', route, id, ask })) as Promise<number>;
+  }
+
+  /** The router's metrics, in Prometheus' text format. */
+  metrics(): Promise<string> {
+    return this.ask((ask) => ({ kind: 'metrics', ask })) as Promise<string>;
+  }
+
+  private ask(command: (ask: number) => Command): Promise<number | string> {
     const ask = this.nextAsk++;
     return new Promise((resolve) => {
       this.asks.set(ask, resolve);
-      this.send({ kind: 'inflight', route, id, ask });
+      this.send(command(ask));
     });
   }
 
@@ -85,13 +102,22 @@ export class RouterThread implements RoutingTable {
 async function runInThread(): Promise<void> {
   const port = parentPort!;
   const report = (message: Report) => port.postMessage(message);
-  const router = new Router({ ...(workerData as Omit<RouterOptions, 'onNotice'>), onNotice: (notice) => report({ kind: 'notice', notice }) });
+  const { accessLog, ...options } = workerData as RouterThreadOptions;
+  // Written from this thread: an access line per request must not queue behind the control plane's work.
+  const access = accessLog ? new RotatingJsonl(accessLog.file, accessLog.limits) : undefined;
+  const router = new Router({
+    ...options,
+    onNotice: (notice) => report({ kind: 'notice', notice }),
+    onAccess: access ? (entry) => access.write(JSON.stringify(entry)) : undefined,
+  });
   port.on('message', async (command: Command) => {
     if (command.kind === 'declare') router.declare(command.route, command.settings);
     else if (command.kind === 'member') router.setMember(command.route, command.endpoint, command.inPool);
-    else if (command.kind === 'inflight') report({ kind: 'inflight', ask: command.ask, count: await router.inflight(command.route, command.id) });
+    else if (command.kind === 'inflight') report({ kind: 'answer', ask: command.ask, value: await router.inflight(command.route, command.id) });
+    else if (command.kind === 'metrics') report({ kind: 'answer', ask: command.ask, value: await router.metrics.text() });
     else if (command.kind === 'close') {
       await router.close();
+      await access?.close();
       report({ kind: 'closed' });
     }
   });

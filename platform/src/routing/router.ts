@@ -7,6 +7,8 @@ import { hasBody, isIdempotent, REPLAYABLE_BODY_LIMIT, type GatewayFailure } fro
 import { routeSettings, type RouteSettings } from './route-settings.js';
 import { UpstreamPools } from './upstream-pools.js';
 import type { RoutingTable } from './routing-table.js';
+import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
+import { RouterMetrics } from './router-metrics.js';
 
 export interface RouterNotice {
   /**
@@ -19,11 +21,28 @@ export interface RouterNotice {
   detail: string;
 }
 
+/** One request as the access log keeps it. */
+export interface AccessEntry {
+  time: string;
+  id: string;
+  method: string;
+  route: string;
+  path: string;
+  /** who answered, e.g. "catalog/2"; absent when no instance did */
+  instance?: string;
+  /** 499 when the caller went away first (nginx's code) */
+  status: number;
+  ms: number;
+}
+
 export interface RouterOptions {
   /** addresses to listen on; always loopback, plus (docker runtime) the bridge address containers reach the host by */
   hosts: string[];
   port: number;
+  /** request metrics and an access line per request (off only to measure what they cost) */
+  monitoring?: boolean;
   onNotice?: (notice: RouterNotice) => void;
+  onAccess?: (entry: AccessEntry) => void;
 }
 
 /** One routed service: its pool, settings, and the passive-health record of its instances. */
@@ -60,6 +79,7 @@ export class Router implements RoutingTable {
   private readonly routes = new Map<string, Route>();
   private readonly servers: http.Server[] = [];
   private readonly upstreams = new UpstreamPools();
+  readonly metrics = new RouterMetrics();
 
   constructor(private readonly options: RouterOptions) {}
 
@@ -122,12 +142,16 @@ export class Router implements RoutingTable {
     const matched = matchRoute(req.headers.host, req.url ?? '/', (name) => this.routes.has(name));
     if (!matched) return this.sendIndex(req, res);
     const route = this.routes.get(matched.route)!;
+    const requestId = requestIdOf(req);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    if (this.options.monitoring !== false) this.observe(req, res, matched.route, matched.path, requestId);
     const target: ProxyTarget = {
       route: matched.route,
       pool: route.pool,
       settings: route.settings,
       path: matched.path,
       prefix: matched.path === req.url ? '' : `/${matched.route}`,
+      requestId,
     };
     const forward = () => new ProxiedRequest(req, res, target, this.upstreams, this.reportFor(matched.route, route)).start();
     if (!isIdempotent(req.method) || !hasBody(req) || !fitsInMemory(req)) return forward();
@@ -140,9 +164,24 @@ export class Router implements RoutingTable {
     });
   }
 
+  /** When the answer is over: the RED figures, and one access line. */
+  private observe(req: IncomingMessage, res: ServerResponse, route: string, path: string, id: string): void {
+    const began = performance.now();
+    res.once('close', () => {
+      const ms = performance.now() - began;
+      const status = res.writableFinished ? res.statusCode : 499;
+      const instance = res.getHeader('x-instance') as string | undefined;
+      this.metrics.request(route, instance, status, ms / 1000);
+      this.options.onAccess?.({ time: new Date().toISOString(), id, method: req.method ?? 'GET', route, path, instance, status, ms: Math.round(ms * 10) / 10 });
+    });
+  }
+
   private reportFor(name: string, route: Route): AttemptReport {
     return {
-      notice: (kind, detail, instance) => this.options.onNotice?.({ kind, route: name, instance, detail }),
+      notice: (kind, detail, instance) => {
+        this.metrics.intervention(name, kind);
+        this.options.onNotice?.({ kind, route: name, instance, detail });
+      },
       succeeded: (endpoint) => route.outliers.success(endpoint.id),
       failed: (endpoint, failure) => {
         if (!route.pool.has(endpoint.id) || route.pool.isEjected(endpoint.id)) return;
@@ -150,6 +189,7 @@ export class Router implements RoutingTable {
         if (ejectForMs === undefined) return;
         route.pool.eject(endpoint.id);
         const detail = `${route.settings.outlier.consecutiveFailures} requests in a row ${FAILURE_WORDS[failure]}; out of the route for ${ejectForMs / 1000} s`;
+        this.metrics.intervention(name, 'ejected');
         this.options.onNotice?.({ kind: 'ejected', route: name, instance: endpoint.id, detail });
         const timer = setTimeout(() => {
           route.returnTimers.delete(endpoint.id);

@@ -21,7 +21,7 @@ export function registerPs(program: Command): void {
       if (status.kind === 'stopped') client.requireRunning();
       const state = client.requireRunning();
       if (options.json) {
-        return printJson({ env: state.env, runtime: state.runtime, phase: state.phase, routerUrl: state.routerUrl, services: state.services, instances: state.instances });
+        return printJson({ env: state.env, runtime: state.runtime, phase: state.phase, routerUrl: state.routerUrl, metricsUrl: state.metricsUrl, services: state.services, instances: state.instances });
       }
       const driver = await driverFor(state.runtime);
       const rows = [['INSTANCE', 'STATE', 'READY', 'RESTARTS', 'ADDRESS', driver.idLabel].map(color.bold)];
@@ -35,7 +35,7 @@ export function registerPs(program: Command): void {
           driver.idOf(instance) ?? '-',
         ]);
       }
-      console.log(`environment "${state.env}" · ${state.runtime} runtime · router ${state.routerUrl} · ${state.phase}\n`);
+      console.log(`environment "${state.env}" · ${state.runtime} runtime · router ${state.routerUrl} · metrics ${state.metricsUrl ?? '-'} · ${state.phase}\n`);
       console.log(table(rows));
     });
 }

@@ -1,0 +1,38 @@
+import { Gauge, Registry } from 'prom-client';
+import type { InstanceView } from '../control-plane/instance.js';
+import type { ServiceView } from '../control-plane/control-plane.js';
+
+/**
+ * The platform's own figures, read from the control plane each time they are scraped: how many instances each service
+ * wants and has ready, in which state each instance is, how often it was restarted, whether the router ejected it.
+ */
+export function platformMetrics(view: () => { services: ServiceView[]; instances: InstanceView[] }): Registry {
+  const registry = new Registry();
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: (set: (labels: Record<L, string>, value: number) => void) => void) =>
+    new Gauge({
+      name, help, labelNames, registers: [registry],
+      collect() {
+        this.reset();
+        fill((labels, value) => this.set(labels, value));
+      },
+    });
+  gauge('tall_service_desired_instances', 'Instances each service should run', ['service'], (set) => {
+    for (const service of view().services) set({ service: service.name }, service.desired);
+  });
+  gauge('tall_service_ready_instances', 'Instances of each service in its router pool', ['service'], (set) => {
+    for (const service of view().services) set({ service: service.name }, service.ready);
+  });
+  gauge('tall_instance_up', 'Each instance and its state (1 for the state it is in)', ['service', 'instance', 'state'], (set) => {
+    for (const instance of view().instances) set({ service: instance.service, instance: instance.id, state: instance.state }, 1);
+  });
+  gauge('tall_instance_ready', 'Whether an instance is ready (1) or not (0)', ['service', 'instance'], (set) => {
+    for (const instance of view().instances) set({ service: instance.service, instance: instance.id }, instance.ready ? 1 : 0);
+  });
+  gauge('tall_instance_ejected', 'Whether the router took an instance out of its route for failing (1) or not (0)', ['service', 'instance'], (set) => {
+    for (const instance of view().instances) set({ service: instance.service, instance: instance.id }, instance.ejected ? 1 : 0);
+  });
+  gauge('tall_instance_restarts', 'How often the platform restarted each instance', ['service', 'instance'], (set) => {
+    for (const instance of view().instances) set({ service: instance.service, instance: instance.id }, instance.restarts);
+  });
+  return registry;
+}
