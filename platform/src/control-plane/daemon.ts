@@ -13,6 +13,7 @@ import { logLimitsFrom } from '../monitoring/log-limits.js';
 import { RouterThread } from '../routing/router-thread.js';
 import { MetricsServer } from '../monitoring/metrics-server.js';
 import { platformMetrics } from '../monitoring/platform-metrics.js';
+import { InstanceScraper, type ScrapeTarget } from '../monitoring/instance-scraper.js';
 import { driverFor } from '../runtimes/registry.js';
 import type { RuntimeKind } from '../runtimes/runtime.js';
 import { ApiServer } from './api-server.js';
@@ -102,10 +103,18 @@ async function main(options: DaemonOptions): Promise<void> {
         return { stopping: true };
       },
     });
-    const metrics = new MetricsServer({ router: () => router.metrics(), platform: platformMetrics(() => ({ services: controlPlane.services(), instances: controlPlane.instanceViews() })) });
+    const scraper = new InstanceScraper(() => scrapeTargets(controlPlane), (target, outcome) => events.record(
+      outcome.ok ? 'metrics-back' : 'metrics-failing',
+      outcome.ok ? `${target.instance}: its metrics can be scraped again` : `${target.instance}: its metrics could not be scraped (${outcome.error}); tall_instance_scrape_up is 0 until they can`,
+      { service: target.service, instance: target.instance },
+    ));
+    const platformRegistry = platformMetrics(() => ({ services: controlPlane.services(), instances: controlPlane.instanceViews() }));
+    scraper.register(platformRegistry);
+    const metrics = new MetricsServer({ router: () => router.metrics(), platform: platformRegistry, instances: (reserved) => scraper.exposition(reserved) });
     stop = async () => {
       state.phase = 'stopping';
       publish();
+      await scraper.stop();
       await controlPlane.shutdown();
       await router.close();
       logs.write('router', 'router stopped');
@@ -113,6 +122,7 @@ async function main(options: DaemonOptions): Promise<void> {
     };
     state.api = { port: await api.listen(), token: api.token };
     state.metricsUrl = await metrics.listen();
+    scraper.start();
     controlPlane.on('changed', () => {
       state.phase = controlPlane.phase === 'starting' ? state.phase : controlPlane.phase;
       state.services = controlPlane.services();
@@ -143,6 +153,16 @@ async function main(options: DaemonOptions): Promise<void> {
     await Promise.all([logs.close(), events.close()]);
     process.exit(1);
   }
+}
+
+/** The running instances of services that declare x-tall.metrics_path, at their own loopback address. */
+function scrapeTargets(plane: ControlPlane): ScrapeTarget[] {
+  const paths = new Map(plane.project.services.flatMap((service) => (service.tall.metricsPath ? [[service.name, service.tall.metricsPath] as const] : [])));
+  return plane.instanceViews().flatMap((instance) => {
+    const path = paths.get(instance.service);
+    if (!path || instance.state !== 'running') return [];
+    return [{ service: instance.service, instance: instance.id, url: `http://${instance.address}${path.startsWith('/') ? '' : '/'}${path}` }];
+  });
 }
 
 function stringEnv(source: NodeJS.ProcessEnv): Record<string, string> {
