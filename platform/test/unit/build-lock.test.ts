@@ -13,7 +13,7 @@ describe('build lock', () => {
     const unique = `/tmp/lock-test-${process.pid}-${Date.now()}`;
     await Promise.all([build('a', [`${unique}/orders`, `${unique}/web`], 300), build('b', [`${unique}/orders`], 50), build('c', [`${unique}/catalog`], 50)]);
     // b shares orders with a: it never runs while a does.
-    const inside = (name: string) => [log.indexOf(`${name} in`), log.indexOf(`${name} out`)];
+    const inside = (name: string): [number, number] => [log.indexOf(`${name} in`), log.indexOf(`${name} out`)];
     const [aIn, aOut] = inside('a');
     const [bIn, bOut] = inside('b');
     expect(bIn > aOut || aIn > bOut).toBe(true);
