@@ -1,11 +1,11 @@
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import type { Endpoint, ServicePool } from './balancer.js';
-import { requestHeadersFor, withoutHopByHop } from './forwarded-headers.js';
+import { requestHeadersFor, responseHeadersFor } from './forwarded-headers.js';
 import { classifyFailure, hasBody, isIdempotent, MAX_ATTEMPTS, mayTryElsewhere, type GatewayFailure } from './retry-policy.js';
 import type { RouteSettings } from './route-settings.js';
 import type { UpstreamPools } from './upstream-pools.js';
-import { REQUEST_ID_HEADER } from './request-id.js';
 
 /** What one proxied request tells the router about the instances it tried. */
 export interface AttemptReport {
@@ -27,11 +27,27 @@ export interface ProxyTarget {
   body?: Buffer;
   /** the id that follows the request through every service (x-request-id) */
   requestId: string;
+  /** called once the answer is over (or the caller left: status 499), with who answered */
+  onDone?: (status: number, instance: string | undefined) => void;
+}
+
+/**
+ * What cancels one try: undici takes an EventEmitter as well as an AbortSignal, and an emitter costs far less to make
+ * and to listen to than an AbortController (an EventTarget) — one per try, thousands a second.
+ */
+class Cancel extends EventEmitter {
+  aborted = false;
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.emit('abort');
+  }
 }
 
 interface Attempt {
   endpoint: Endpoint;
-  controller: AbortController;
+  controller: Cancel;
   /** this try was made because the first was slow */
   hedge: boolean;
   /** set when the router abandoned this try itself (another answered first, or the caller left) */
@@ -59,9 +75,10 @@ export class ProxiedRequest {
   private hedgeTimer?: NodeJS.Timeout;
   private callerLeft = false;
   private readonly idempotent: boolean;
-  /** the body streams from the caller, so the request can't be sent twice */
-  private readonly streamsBody: boolean;
+  /** the body streams from the caller, so the request can't be sent twice (known at start: a kept body comes later) */
+  private streamsBody = false;
 
+  /** Listens for the end of the answer from the moment the request arrived, even if it is started later. */
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
@@ -70,15 +87,18 @@ export class ProxiedRequest {
     private readonly report: AttemptReport,
   ) {
     this.idempotent = isIdempotent(req.method);
-    this.streamsBody = target.body === undefined && hasBody(req);
-  }
-
-  start(): void {
-    this.res.once('close', () => {
-      if (this.res.writableFinished) return;
+    res.once('close', () => {
+      const finished = res.writableFinished;
+      target.onDone?.(finished ? res.statusCode : 499, this.winner?.endpoint.id);
+      if (finished) return;
       this.callerLeft = true;
       this.cancelAll('caller-left');
     });
+  }
+
+  start(): void {
+    if (this.callerLeft) return;
+    this.streamsBody = this.target.body === undefined && hasBody(this.req);
     if (this.launch(false)) return;
     this.report.notice('no-instance', 'no ready instance');
     sendJson(this.res, 503, {
@@ -95,7 +115,7 @@ export class ProxiedRequest {
   private launch(hedge: boolean): boolean {
     const endpoint = this.target.pool.pick(this.tried);
     if (!endpoint) return false;
-    const attempt: Attempt = { endpoint, controller: new AbortController(), hedge };
+    const attempt: Attempt = { endpoint, controller: new Cancel(), hedge };
     this.tried.add(endpoint.id);
     this.live.add(attempt);
     this.target.pool.begin(endpoint.id);
@@ -108,9 +128,9 @@ export class ProxiedRequest {
       {
         path: this.target.path,
         method: (this.req.method ?? 'GET') as 'GET',
-        headers: { ...requestHeadersFor(this.req, this.target.prefix), [REQUEST_ID_HEADER]: this.target.requestId },
+        headers: requestHeadersFor(this.req, this.target.prefix, this.target.requestId),
         body: this.target.body ?? (this.streamsBody ? this.req : null),
-        signal: attempt.controller.signal,
+        signal: attempt.controller,
         headersTimeout: timeouts.headersMs,
         bodyTimeout: timeouts.idleMs,
       },
@@ -136,7 +156,7 @@ export class ProxiedRequest {
     this.winner = attempt;
     clearTimeout(this.hedgeTimer);
     for (const other of this.live) if (other !== attempt) this.cancel(other, 'lost-race');
-    this.res.writeHead(statusCode, { ...withoutHopByHop(headers), 'x-instance': attempt.endpoint.id });
+    this.res.writeHead(statusCode, responseHeadersFor(headers, attempt.endpoint.id));
     return this.res;
   }
 

@@ -106,12 +106,15 @@ export class RouterThread implements RoutingTable {
   }
 }
 
+/** Access lines wait at most this long to be written together (a line per request would be a file write per request). */
+const ACCESS_LINGER_MS = 100;
+
 async function runInThread(): Promise<void> {
   const port = parentPort!;
   const report = (message: Report) => port.postMessage(message);
   const { accessLog, ...options } = workerData as RouterThreadOptions;
   // Written from this thread: an access line per request must not queue behind the control plane's work.
-  const access = accessLog ? new RotatingJsonl(accessLog.file, accessLog.limits) : undefined;
+  const access = accessLog ? new RotatingJsonl(accessLog.file, accessLog.limits, undefined, ACCESS_LINGER_MS) : undefined;
   const router = new Router({
     ...options,
     onNotice: (notice) => report({ kind: 'notice', notice }),
