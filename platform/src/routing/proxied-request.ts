@@ -1,6 +1,5 @@
-import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Writable } from 'node:stream';
+import type { Dispatcher } from 'undici';
 import type { Endpoint, ServicePool } from './balancer.js';
 import { requestHeadersFor, responseHeadersFor } from './forwarded-headers.js';
 import { classifyFailure, hasBody, isIdempotent, MAX_ATTEMPTS, mayTryElsewhere, type GatewayFailure } from './retry-policy.js';
@@ -31,23 +30,9 @@ export interface ProxyTarget {
   onDone?: (status: number, instance: string | undefined) => void;
 }
 
-/**
- * What cancels one try: undici takes an EventEmitter as well as an AbortSignal, and an emitter costs far less to make
- * and to listen to than an AbortController (an EventTarget) — one per try, thousands a second.
- */
-class Cancel extends EventEmitter {
-  aborted = false;
-
-  abort(): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.emit('abort');
-  }
-}
-
 interface Attempt {
   endpoint: Endpoint;
-  controller: Cancel;
+  upstream: TryHandler;
   /** this try was made because the first was slow */
   hedge: boolean;
   /** set when the router abandoned this try itself (another answered first, or the caller left) */
@@ -56,8 +41,61 @@ interface Attempt {
   overdue?: boolean;
 }
 
-/** Sinks the answer of a try that lost the race, so undici can finish it cleanly. */
-const discard = () => new Writable({ write: (_chunk, _encoding, done) => done() });
+/** The reason undici is given when the router gives up a try itself (a race lost, the caller gone). */
+class TryCancelled extends Error {
+  constructor() {
+    super('the router gave this try up');
+  }
+}
+
+/**
+ * One try's exchange with an instance through undici's dispatch(), the API its own proxy is built on: the answer goes
+ * straight into the caller's response (paused while the caller reads slower than the instance writes), with no
+ * stream wrapped around it and nothing allocated per request beyond this object.
+ */
+class TryHandler implements Dispatcher.DispatchHandler {
+  private controller?: Dispatcher.DispatchController;
+  private cancelled = false;
+  /** the caller's response, once this try won; until then (or when it lost) its answer is dropped */
+  private sink?: ServerResponse;
+
+  constructor(private readonly owner: ProxiedRequest, private readonly attempt: Attempt) {}
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    // Not yet on a connection: it is given up as soon as it gets one.
+    if (this.controller && !this.controller.aborted) this.controller.abort(new TryCancelled());
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.cancelled) controller.abort(new TryCancelled());
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return; // 1xx: the real answer comes after
+    this.sink = this.owner.answered(this.attempt, statusCode, headers);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const sink = this.sink;
+    if (!sink || sink.destroyed) return;
+    if (!sink.write(chunk)) {
+      controller.pause();
+      sink.once('drain', () => controller.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.sink && !this.sink.destroyed) this.sink.end();
+    this.owner.finished(this.attempt, null);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.owner.finished(this.attempt, error);
+  }
+}
 
 /**
  * One request through the router: tries instances until one answers, at most MAX_ATTEMPTS of them.
@@ -115,7 +153,8 @@ export class ProxiedRequest {
   private launch(hedge: boolean): boolean {
     const endpoint = this.target.pool.pick(this.tried);
     if (!endpoint) return false;
-    const attempt: Attempt = { endpoint, controller: new Cancel(), hedge };
+    const attempt = { endpoint, hedge } as Attempt;
+    attempt.upstream = new TryHandler(this, attempt);
     this.tried.add(endpoint.id);
     this.live.add(attempt);
     this.target.pool.begin(endpoint.id);
@@ -123,19 +162,16 @@ export class ProxiedRequest {
     if (!hedge && this.replayable && timeouts.hedgeAfterMs !== false && this.tried.size < MAX_ATTEMPTS) {
       this.hedgeTimer = setTimeout(() => this.hedge(attempt), timeouts.hedgeAfterMs);
     }
-    // undici's stream() is its API for proxies: the answer is written straight into `res` without buffering.
-    this.upstreams.for(endpoint, timeouts.connectMs).stream(
+    this.upstreams.for(endpoint, timeouts.connectMs).dispatch(
       {
         path: this.target.path,
-        method: (this.req.method ?? 'GET') as 'GET',
+        method: (this.req.method ?? 'GET') as Dispatcher.HttpMethod,
         headers: requestHeadersFor(this.req, this.target.prefix, this.target.requestId),
         body: this.target.body ?? (this.streamsBody ? this.req : null),
-        signal: attempt.controller,
         headersTimeout: timeouts.headersMs,
         bodyTimeout: timeouts.idleMs,
       },
-      ({ statusCode, headers }) => this.answered(attempt, statusCode, headers as Record<string, string | string[]>),
-      (error) => this.finished(attempt, error),
+      attempt.upstream,
     );
     return true;
   }
@@ -148,10 +184,11 @@ export class ProxiedRequest {
     }
   }
 
-  private answered(attempt: Attempt, statusCode: number, headers: Record<string, string | string[]>): Writable {
+  /** The first answer wins: the caller's response, to write it into; a later one is dropped and its try given up. */
+  answered(attempt: Attempt, statusCode: number, headers: Record<string, string | string[] | undefined>): ServerResponse | undefined {
     if (this.winner || this.callerLeft || attempt.abandoned) {
       setImmediate(() => this.cancel(attempt, 'lost-race'));
-      return discard();
+      return undefined;
     }
     this.winner = attempt;
     clearTimeout(this.hedgeTimer);
@@ -160,7 +197,7 @@ export class ProxiedRequest {
     return this.res;
   }
 
-  private finished(attempt: Attempt, error: Error | null): void {
+  finished(attempt: Attempt, error: Error | null): void {
     this.live.delete(attempt);
     this.target.pool.end(attempt.endpoint.id);
     if (!error) {
@@ -203,7 +240,7 @@ export class ProxiedRequest {
 
   private cancel(attempt: Attempt, why: 'lost-race' | 'caller-left'): void {
     attempt.abandoned ??= why;
-    attempt.controller.abort();
+    attempt.upstream.cancel();
   }
 }
 
