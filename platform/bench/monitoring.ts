@@ -18,7 +18,7 @@ function tallIn(root: string, stateDir: string, env: Record<string, string>) {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-export async function monitoringBench(miniRoot: string, seconds: number, rounds = 3): Promise<void> {
+export async function monitoringBench(miniRoot: string, seconds: number, rounds = 5): Promise<void> {
   const platforms = [
     { name: 'monitoring on', env: {} as Record<string, string> },
     { name: 'monitoring off', env: { TALL_ROUTER_MONITORING: 'off' } },

@@ -2,7 +2,7 @@
  * The router's ceiling against a trivial backend (the fixture echo, one process): direct, through the router (alone in
  * its process, monitoring on) and through nginx, in turns. With --profile DIR only the router is measured, under
  * node --cpu-prof, and its profile is left there (open it in Chrome's DevTools, Performance tab, or speedscope).
- * Run: npx tsx platform/bench/router-ceiling.ts [--seconds 8] [--rounds 3] [--profile /tmp/prof] [--baseline OTHER/platform]
+ * Run: npx tsx platform/bench/router-ceiling.ts [--seconds 8] [--rounds 3] [--profile /tmp/prof] [--baseline OTHER/platform] [--monitoring-off-too]
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -39,13 +39,18 @@ export async function routerCeiling(): Promise<void> {
     const routerPort = await freePort();
     const logs = mkdtempSync(join(tmpdir(), 'tall-bench-access-'));
     const execArgv = ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
-    const startRouter = async (script: string, port: number) => {
-      const router = fork(script, [String(port), `127.0.0.1:${echoPort}`, join(logs, `access-${port}.jsonl`)], { execArgv, stdio: 'ignore' });
+    const startRouter = async (script: string, port: number, env: Record<string, string> = {}) => {
+      const router = fork(script, [String(port), `127.0.0.1:${echoPort}`, join(logs, `access-${port}.jsonl`)], { execArgv, stdio: 'ignore', env: { ...process.env, ...env } });
       children.push(router);
       await new Promise((resolve) => router.once('message', resolve));
     };
     await startRouter(join(import.meta.dirname, 'router-alone.ts'), routerPort);
     const paths: [string, string][] = [['direct to the instance', `http://127.0.0.1:${echoPort}/`], ['through the tall router', `http://127.0.0.1:${routerPort}/echo/`]];
+    if (process.argv.includes('--monitoring-off-too')) {
+      const offPort = await freePort();
+      await startRouter(join(import.meta.dirname, 'router-alone.ts'), offPort, { TALL_ROUTER_MONITORING: 'off' });
+      paths.push(['router, monitoring off', `http://127.0.0.1:${offPort}/echo/`]);
+    }
     if (baseline) {
       const baselinePort = await freePort();
       await startRouter(join(baseline, 'bench/router-alone.ts'), baselinePort);
