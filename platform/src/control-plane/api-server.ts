@@ -41,7 +41,14 @@ export class ApiServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (this.pages?.(req, res)) return;
+    try {
+      if (this.pages?.(req, res)) return;
+    } catch (error) {
+      // A page that fails is a 500 for its reader, never an unhandled error that takes the control plane down.
+      if (!res.headersSent) send(res, 500, { error: (error as Error).message });
+      else res.destroy();
+      return;
+    }
     const given = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer /, ''));
     const expected = Buffer.from(this.token);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return send(res, 401, { error: 'missing or wrong token' });
