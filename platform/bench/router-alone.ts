@@ -6,10 +6,11 @@
 import { Router } from '../src/routing/router.js';
 import { DEFAULT_LIMITS } from '../src/monitoring/log-limits.js';
 import { RotatingJsonl } from '../src/monitoring/rotating-jsonl.js';
+import { ACCESS_LINGER_MS } from '../src/routing/router-thread.js';
 
 const [port, upstream, accessFile] = process.argv.slice(2);
 const monitoring = process.env.TALL_ROUTER_MONITORING !== 'off';
-const access = monitoring && accessFile && accessFile !== '-' ? new RotatingJsonl(accessFile, DEFAULT_LIMITS.logs, undefined, 100) : undefined;
+const access = monitoring && accessFile && accessFile !== '-' ? new RotatingJsonl(accessFile, DEFAULT_LIMITS.logs, undefined, ACCESS_LINGER_MS) : undefined;
 const router = new Router({ hosts: ['127.0.0.1'], port: Number(port), monitoring, onAccess: access ? (entry) => access.write(JSON.stringify(entry)) : undefined });
 router.declare('echo');
 const [host, upstreamPort] = upstream!.split(':');

@@ -107,7 +107,7 @@ export class RouterThread implements RoutingTable {
 }
 
 /** Access lines wait at most this long to be written together (a line per request would be a file write per request). */
-const ACCESS_LINGER_MS = 100;
+export const ACCESS_LINGER_MS = 100;
 
 async function runInThread(): Promise<void> {
   const port = parentPort!;
