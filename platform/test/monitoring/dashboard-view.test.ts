@@ -1,4 +1,8 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { labStatusReader } from '../../src/monitoring/dashboard/lab-status.js';
 import type { PlatformState } from '../../src/control-plane/state-file.js';
 import { dashboardView } from '../../src/monitoring/dashboard/dashboard-view.js';
 import { MASK, masked, maskText } from '../../src/monitoring/dashboard/mask.js';
@@ -66,5 +70,30 @@ describe('the charts\' figures', () => {
     );
     expect(point.routes.catalog).toEqual({ rate: 10, errorPct: 10, p95Ms: expect.closeTo(4.75, 5) });
     expect(point.routes.web).toEqual({ rate: 0, errorPct: 0, p95Ms: null });
+  });
+});
+
+describe('the lab the dashboard shows', () => {
+  it('is the current lab with the verdict of its last check, read from .tall/progress.json (and read again when it changes)', () => {
+    const work = mkdtempSync(join(tmpdir(), 'tall-lab-status-'));
+    const read = labStatusReader(work);
+    expect(read()).toMatchObject({ id: '00', status: 'not started' });
+    expect(read()!.lastCheck).toBeUndefined();
+    mkdirSync(join(work, '.tall'));
+    writeFileSync(join(work, '.tall', 'progress.json'), JSON.stringify({
+      version: 1, current: '01',
+      labs: {
+        '00': { status: 'done', attempts: 1, hintsShown: {} },
+        '01': { status: 'started', attempts: 2, hintsShown: {}, last: { at: '2026-11-26T10:00:00.000Z', runtime: 'process', ok: false, points: { earned: 4, possible: 10 }, checks: { a: 'passed', b: 'passed', c: 'failed', d: 'skipped' }, messages: {} } },
+      },
+    }));
+    expect(read()).toMatchObject({ id: '01', status: 'started', lastCheck: { ok: false, passed: 2, failed: 1, skipped: 1, points: { earned: 4, possible: 10 } } });
+  });
+
+  it('is none when the progress file can\'t be read, which it leaves alone', () => {
+    const work = mkdtempSync(join(tmpdir(), 'tall-lab-status-'));
+    mkdirSync(join(work, '.tall'));
+    writeFileSync(join(work, '.tall', 'progress.json'), '{ torn');
+    expect(labStatusReader(work)()).toBeUndefined();
   });
 });
