@@ -73,9 +73,17 @@ export async function routerCeiling(): Promise<void> {
       const rps = results.map((result) => result.requestsPerSecond);
       console.log(`   ${name.padEnd(26)} ${rps.map((value) => value.toFixed(0).padStart(6)).join(' ').padEnd(24)} ${median(rps).toFixed(0).padStart(7)}  ${median(results.map((result) => result.p99Ms)).toFixed(2).padStart(14)}  ${String(results.reduce((sum, result) => sum + result.errors, 0)).padStart(6)}`);
     }
-    const rps = (name: string) => median(runs.get(name)?.map((result) => result.requestsPerSecond) ?? [NaN]);
+    // Ratios per round (runs next to each other in time), then their median: the machine's load drifts between rounds.
+    const ratio = (name: string, to: string) => {
+      const [a, b] = [runs.get(name), runs.get(to)];
+      return a && b ? median(a.map((result, round) => result.requestsPerSecond / b[round]!.requestsPerSecond)).toFixed(2) : '-';
+    };
     if (profileDir) console.log(`   the router's CPU profile (the router alone was measured): ${profileDir}/*.cpuprofile`);
-    else console.log(`   router / direct = ${(rps('through the tall router') / rps('direct to the instance')).toFixed(2)}   router / nginx = ${(rps('through the tall router') / rps('through nginx')).toFixed(2)} (target ≥ 0.6)${baseline ? `   baseline / nginx = ${(rps('through the baseline router') / rps('through nginx')).toFixed(2)}` : ''}`);
+    else {
+      console.log(`   median of per-round ratios: router / direct = ${ratio('through the tall router', 'direct to the instance')}   router / nginx = ${ratio('through the tall router', 'through nginx')} (target ≥ 0.6)` +
+        `${runs.has('router, monitoring off') ? `   monitoring on / off = ${ratio('through the tall router', 'router, monitoring off')}` : ''}` +
+        `${baseline ? `   baseline / nginx = ${ratio('through the baseline router', 'through nginx')}   router / baseline = ${ratio('through the tall router', 'through the baseline router')}` : ''}`);
+    }
   } finally {
     for (const child of children.reverse()) child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 1500));
