@@ -46,7 +46,8 @@ export function dashboardView(sources: ViewSources): DashboardView {
     routerUrl: state.routerUrl,
     metricsUrl: state.metricsUrl,
     services: state.services.map((service) => ({ name: service.name, route: service.route, desired: service.desired, ready: service.ready, metrics: sources.scraped.has(service.name) })),
-    instances: state.instances.map(({ pid: _pid, pidStartTime: _start, containerId: _container, ...instance }) => ({ ...instance, vitals: vitals[instance.id] })),
+    // An instance that is not running has no figures of its own (the last ones were its previous process's).
+    instances: state.instances.map(({ pid: _pid, pidStartTime: _start, containerId: _container, ...instance }) => ({ ...instance, vitals: instance.state === 'running' ? vitals[instance.id] : undefined })),
     events: sources.events().filter((event) => event.type !== 'platform' || !event.message.startsWith('---')).slice(-RECENT_EVENTS),
     dataServices: data === undefined || data === null ? null : masked(extra.bindings !== undefined && extra.dataServices !== undefined ? { services: extra.dataServices, bindings: extra.bindings } : data),
     lab: sources.lab() ?? null,
