@@ -6,8 +6,9 @@
  *  3. `tall logs -n 5` and `tall logs` over a 300 MB log: time and peak memory;
  *  4. time and peak memory to read a 5 MB compose file (compose-parse.ts, in a process of its own);
  *  5–6. failover drills: a frozen instance under load, and callers giving up on a hung handler (failover.ts);
- *  7. `tall check NN` on each lab's solution: time to the verdict, and where it went (check-time.ts).
- * Run: npm run bench [-- --seconds 10] [-- --only proxy|up|logs|failover|compose|checks]
+ *  7. `tall check NN` on each lab's solution: time to the verdict, and where it went (check-time.ts);
+ *  8. the router with monitoring (metrics, access lines) on and off, in turns (monitoring.ts).
+ * Run: npm run bench [-- --seconds 10] [-- --only proxy|up|logs|failover|compose|checks|monitoring]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { startNginx } from './nginx-proxy.js';
 import { logTailBench, type RunFigure } from './log-tail.js';
 import { failoverBench } from './failover.js';
 import { checkTimeBench } from './check-time.js';
+import { monitoringBench } from './monitoring.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const TALL = join(REPO, 'platform/bin/tall.js');
@@ -124,3 +126,4 @@ if (!only || only === 'compose') {
 }
 if (!only || only === 'failover') await failoverBench(join(REPO, 'platform/test/fixtures/mini'));
 if (!only || only === 'checks') checkTimeBench(REPO);
+if (!only || only === 'monitoring') await monitoringBench(join(REPO, 'platform/test/fixtures/mini'), seconds);

@@ -6,6 +6,7 @@ import { registerConfig } from './verbs/config.js';
 import { registerDoctor } from './verbs/doctor.js';
 import { registerDown } from './verbs/down.js';
 import { registerEvents } from './verbs/events.js';
+import { registerDashboard } from './verbs/dashboard.js';
 import { registerKill } from './verbs/kill.js';
 import { registerLogs } from './verbs/logs.js';
 import { registerPs } from './verbs/ps.js';
@@ -29,7 +30,7 @@ const program = new Command('tall')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerDoctor, registerConfig, registerUp, registerDown, registerPs, registerScale, registerKill, registerLogs, registerEvents, registerSlidesCommand, registerLabVerbs, registerDev]) register(program);
+for (const register of [registerDoctor, registerConfig, registerUp, registerDown, registerPs, registerScale, registerKill, registerLogs, registerEvents, registerDashboard, registerSlidesCommand, registerLabVerbs, registerDev]) register(program);
 
 try {
   rejectUnknownVerb(program, process.argv.slice(2));

@@ -3,6 +3,8 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { UserError } from './user-error.js';
 
 export type ApiHandler = (body: Record<string, unknown>) => Promise<unknown>;
+/** Pages served beside the API with their own access rule (the dashboard): true when it took the request. */
+export type PageHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 /**
  * The control plane's API: loopback only, and every call must carry the token from the owner-only state file,
@@ -11,9 +13,18 @@ export type ApiHandler = (body: Record<string, unknown>) => Promise<unknown>;
 export class ApiServer {
   readonly token = randomBytes(24).toString('hex');
   private readonly server: http.Server;
+  private pages?: PageHandler;
 
   constructor(private readonly routes: Record<string, ApiHandler>) {
     this.server = http.createServer((req, res) => void this.handle(req, res));
+  }
+
+  mount(pages: PageHandler): void {
+    this.pages = pages;
+  }
+
+  get port(): number {
+    return (this.server.address() as { port: number } | null)?.port ?? 0;
   }
 
   async listen(): Promise<number> {
@@ -30,6 +41,14 @@ export class ApiServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      if (this.pages?.(req, res)) return;
+    } catch (error) {
+      // A page that fails is a 500 for its reader, never an unhandled error that takes the control plane down.
+      if (!res.headersSent) send(res, 500, { error: (error as Error).message });
+      else res.destroy();
+      return;
+    }
     const given = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer /, ''));
     const expected = Buffer.from(this.token);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return send(res, 401, { error: 'missing or wrong token' });

@@ -11,8 +11,7 @@ import { EventLog } from '../monitoring/event-log.js';
 import { LogStore } from '../monitoring/log-store.js';
 import { logLimitsFrom } from '../monitoring/log-limits.js';
 import { RouterThread } from '../routing/router-thread.js';
-import { MetricsServer } from '../monitoring/metrics-server.js';
-import { platformMetrics } from '../monitoring/platform-metrics.js';
+import { PlatformMonitoring } from '../monitoring/platform-monitoring.js';
 import { driverFor } from '../runtimes/registry.js';
 import type { RuntimeKind } from '../runtimes/runtime.js';
 import { ApiServer } from './api-server.js';
@@ -43,7 +42,11 @@ async function main(options: DaemonOptions): Promise<void> {
   for (const name of ['logs.jsonl.previous', 'events.jsonl.previous']) rmSync(join(env.stateDir, name), { force: true });
   const limits = logLimitsFrom(process.env);
   const logs = new LogStore(join(env.stateDir, 'logs.jsonl'), limits);
-  const events = new EventLog(join(env.stateDir, 'events.jsonl'), (event) => logs.write('platform', `${event.type}: ${event.message}`), limits.events);
+  let monitoring: PlatformMonitoring | undefined;
+  const events = new EventLog(join(env.stateDir, 'events.jsonl'), (event) => {
+    logs.write('platform', `${event.type}: ${event.message}`);
+    monitoring?.changed();
+  }, limits.events);
   const marker = `--- platform started ${new Date().toISOString()} (${options.runtime} runtime) ---`;
   logs.write('platform', marker);
   events.mark(marker);
@@ -75,13 +78,13 @@ async function main(options: DaemonOptions): Promise<void> {
     const project = parseCompose(env.composeFile, { env: setup.interpolation });
     state.warnings = project.warnings;
     let plane: ControlPlane | undefined;
-    const monitoring = process.env.TALL_ROUTER_MONITORING !== 'off';
+    const routerMonitoring = process.env.TALL_ROUTER_MONITORING !== 'off';
     const router = new RouterThread(
       {
         hosts: [...new Set(['127.0.0.1', ...setup.extraRouterHosts])],
         port,
-        monitoring,
-        accessLog: monitoring ? { file: join(env.stateDir, 'access.jsonl'), limits: limits.logs } : undefined,
+        monitoring: routerMonitoring,
+        accessLog: routerMonitoring ? { file: join(env.stateDir, 'access.jsonl'), limits: limits.logs } : undefined,
       },
       (notice) => {
         logs.write('router', `${notice.kind} ${notice.route}${notice.instance ? ` (${notice.instance})` : ''}: ${notice.detail}`);
@@ -97,23 +100,27 @@ async function main(options: DaemonOptions): Promise<void> {
       'POST /status': async () => state,
       'POST /scale': async (body) => controlPlane.scale(String(body.service), Number(body.replicas)),
       'POST /kill': async (body) => controlPlane.kill(String(body.service), body.index === undefined ? undefined : Number(body.index)),
+      'POST /dashboard-ticket': async () => monitoring!.ticket(),
       'POST /down': async () => {
         setImmediate(() => void shutdown());
         return { stopping: true };
       },
     });
-    const metrics = new MetricsServer({ router: () => router.metrics(), platform: platformMetrics(() => ({ services: controlPlane.services(), instances: controlPlane.instanceViews() })) });
+    monitoring = new PlatformMonitoring({ plane: controlPlane, router, events, api, state: () => state, root: env.root });
+    const watched = monitoring;
     stop = async () => {
       state.phase = 'stopping';
       publish();
+      await watched.stop();
       await controlPlane.shutdown();
       await router.close();
       logs.write('router', 'router stopped');
-      await Promise.all([api.close(), metrics.close()]);
+      await api.close();
     };
     state.api = { port: await api.listen(), token: api.token };
-    state.metricsUrl = await metrics.listen();
+    state.metricsUrl = await watched.start();
     controlPlane.on('changed', () => {
+      watched.changed();
       state.phase = controlPlane.phase === 'starting' ? state.phase : controlPlane.phase;
       state.services = controlPlane.services();
       state.instances = controlPlane.instanceViews();

@@ -3,7 +3,8 @@ import { RotatingJsonl } from './rotating-jsonl.js';
 
 export type PlatformEventType =
   | 'platform' | 'started' | 'ready' | 'not-ready' | 'crashed' | 'unhealthy' | 'restarting' | 'restarted'
-  | 'killed' | 'scaled' | 'stopping' | 'stopped' | 'drained' | 'failed' | 'ejected' | 'returned' | 'exposed' | 'exited';
+  | 'killed' | 'scaled' | 'stopping' | 'stopped' | 'drained' | 'failed' | 'ejected' | 'returned' | 'exposed' | 'exited'
+  | 'metrics-failing' | 'metrics-back';
 
 export interface PlatformEvent {
   time: string;

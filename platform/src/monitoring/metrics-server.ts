@@ -3,13 +3,13 @@ import type { Registry } from 'prom-client';
 
 /**
  * GET /metrics on 127.0.0.1, in Prometheus' text format, for a real Prometheus or Grafana to scrape: the router's
- * figures (from its thread) and the platform's. Nothing here is secret (no credentials ever become a label), so it needs
+ * figures (from its thread), the platform's, and each instance's own (x-tall.metrics_path) with an `instance` label. Nothing here is secret (no credentials ever become a label), so it needs
  * no token; it is never reachable from the network.
  */
 export class MetricsServer {
   private readonly server: http.Server;
 
-  constructor(private readonly sources: { router: () => Promise<string>; platform: Registry }) {
+  constructor(private readonly sources: { router: () => Promise<string>; platform: Registry; instances?: (reserved: ReadonlySet<string>) => string }) {
     this.server = http.createServer((req, res) => void this.handle(req, res));
   }
 
@@ -32,6 +32,9 @@ export class MetricsServer {
       return;
     }
     const [router, platform] = await Promise.all([this.sources.router(), this.sources.platform.metrics()]);
-    res.writeHead(200, { 'content-type': this.sources.platform.contentType }).end(`${router}\n${platform}`);
+    // The instances' own metrics last, without any family that would clash with the platform's.
+    const reserved = new Set([...`${router}\n${platform}`.matchAll(/^# TYPE (\S+)/gm)].map((match) => match[1]!));
+    const instances = this.sources.instances?.(reserved) ?? '';
+    res.writeHead(200, { 'content-type': this.sources.platform.contentType }).end(`${router}\n${platform}${instances ? `\n${instances}` : ''}`);
   }
 }

@@ -1,5 +1,7 @@
 import type { BalancingStrategy } from '../compose/model.js';
 
+const NONE: ReadonlySet<string> = new Set();
+
 /** One ready instance the router may send requests to. */
 export interface Endpoint {
   /** "catalog/2" */
@@ -62,7 +64,11 @@ export class ServicePool {
   }
 
   /** Picks an endpoint, skipping `exclude` (ones that already failed this request). */
-  pick(exclude: ReadonlySet<string> = new Set()): Endpoint | undefined {
+  pick(exclude: ReadonlySet<string> = NONE): Endpoint | undefined {
+    // The common case, once per request: round-robin over healthy members, nothing to skip — no list is made.
+    if (this.strategy === 'round-robin' && exclude.size === 0 && this.ejected.size === 0) {
+      return this.members.length > 0 ? this.members[this.cursor++ % this.members.length] : undefined;
+    }
     const untried = this.members.filter((member) => !exclude.has(member.id));
     const healthy = untried.filter((member) => !this.ejected.has(member.id));
     const candidates = healthy.length > 0 ? healthy : untried;

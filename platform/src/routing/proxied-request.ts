@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Writable } from 'node:stream';
+import type { Dispatcher } from 'undici';
 import type { Endpoint, ServicePool } from './balancer.js';
-import { requestHeadersFor, withoutHopByHop } from './forwarded-headers.js';
+import { requestHeadersFor, responseHeadersFor } from './forwarded-headers.js';
 import { classifyFailure, hasBody, isIdempotent, MAX_ATTEMPTS, mayTryElsewhere, type GatewayFailure } from './retry-policy.js';
 import type { RouteSettings } from './route-settings.js';
 import type { UpstreamPools } from './upstream-pools.js';
-import { REQUEST_ID_HEADER } from './request-id.js';
 
 /** What one proxied request tells the router about the instances it tried. */
 export interface AttemptReport {
@@ -27,11 +26,13 @@ export interface ProxyTarget {
   body?: Buffer;
   /** the id that follows the request through every service (x-request-id) */
   requestId: string;
+  /** called once the answer is over (or the caller left: status 499), with who answered */
+  onDone?: (status: number, instance: string | undefined) => void;
 }
 
 interface Attempt {
   endpoint: Endpoint;
-  controller: AbortController;
+  upstream: TryHandler;
   /** this try was made because the first was slow */
   hedge: boolean;
   /** set when the router abandoned this try itself (another answered first, or the caller left) */
@@ -40,8 +41,61 @@ interface Attempt {
   overdue?: boolean;
 }
 
-/** Sinks the answer of a try that lost the race, so undici can finish it cleanly. */
-const discard = () => new Writable({ write: (_chunk, _encoding, done) => done() });
+/** The reason undici is given when the router gives up a try itself (a race lost, the caller gone). */
+class TryCancelled extends Error {
+  constructor() {
+    super('the router gave this try up');
+  }
+}
+
+/**
+ * One try's exchange with an instance through undici's dispatch(), the API its own proxy is built on: the answer goes
+ * straight into the caller's response (paused while the caller reads slower than the instance writes), with no
+ * stream wrapped around it and nothing allocated per request beyond this object.
+ */
+class TryHandler implements Dispatcher.DispatchHandler {
+  private controller?: Dispatcher.DispatchController;
+  private cancelled = false;
+  /** the caller's response, once this try won; until then (or when it lost) its answer is dropped */
+  private sink?: ServerResponse;
+
+  constructor(private readonly owner: ProxiedRequest, private readonly attempt: Attempt) {}
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    // Not yet on a connection: it is given up as soon as it gets one.
+    if (this.controller && !this.controller.aborted) this.controller.abort(new TryCancelled());
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.cancelled) controller.abort(new TryCancelled());
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return; // 1xx: the real answer comes after
+    this.sink = this.owner.answered(this.attempt, statusCode, headers);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const sink = this.sink;
+    if (!sink || sink.destroyed) return;
+    if (!sink.write(chunk)) {
+      controller.pause();
+      sink.once('drain', () => controller.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.sink && !this.sink.destroyed) this.sink.end();
+    this.owner.finished(this.attempt, null);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.owner.finished(this.attempt, error);
+  }
+}
 
 /**
  * One request through the router: tries instances until one answers, at most MAX_ATTEMPTS of them.
@@ -59,9 +113,10 @@ export class ProxiedRequest {
   private hedgeTimer?: NodeJS.Timeout;
   private callerLeft = false;
   private readonly idempotent: boolean;
-  /** the body streams from the caller, so the request can't be sent twice */
-  private readonly streamsBody: boolean;
+  /** the body streams from the caller, so the request can't be sent twice (known at start: a kept body comes later) */
+  private streamsBody = false;
 
+  /** Listens for the end of the answer from the moment the request arrived, even if it is started later. */
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
@@ -70,15 +125,18 @@ export class ProxiedRequest {
     private readonly report: AttemptReport,
   ) {
     this.idempotent = isIdempotent(req.method);
-    this.streamsBody = target.body === undefined && hasBody(req);
-  }
-
-  start(): void {
-    this.res.once('close', () => {
-      if (this.res.writableFinished) return;
+    res.once('close', () => {
+      const finished = res.writableFinished;
+      target.onDone?.(finished ? res.statusCode : 499, this.winner?.endpoint.id);
+      if (finished) return;
       this.callerLeft = true;
       this.cancelAll('caller-left');
     });
+  }
+
+  start(): void {
+    if (this.callerLeft) return;
+    this.streamsBody = this.target.body === undefined && hasBody(this.req);
     if (this.launch(false)) return;
     this.report.notice('no-instance', 'no ready instance');
     sendJson(this.res, 503, {
@@ -95,7 +153,8 @@ export class ProxiedRequest {
   private launch(hedge: boolean): boolean {
     const endpoint = this.target.pool.pick(this.tried);
     if (!endpoint) return false;
-    const attempt: Attempt = { endpoint, controller: new AbortController(), hedge };
+    const attempt = { endpoint, hedge } as Attempt;
+    attempt.upstream = new TryHandler(this, attempt);
     this.tried.add(endpoint.id);
     this.live.add(attempt);
     this.target.pool.begin(endpoint.id);
@@ -103,19 +162,16 @@ export class ProxiedRequest {
     if (!hedge && this.replayable && timeouts.hedgeAfterMs !== false && this.tried.size < MAX_ATTEMPTS) {
       this.hedgeTimer = setTimeout(() => this.hedge(attempt), timeouts.hedgeAfterMs);
     }
-    // undici's stream() is its API for proxies: the answer is written straight into `res` without buffering.
-    this.upstreams.for(endpoint, timeouts.connectMs).stream(
+    this.upstreams.for(endpoint, timeouts.connectMs).dispatch(
       {
         path: this.target.path,
-        method: (this.req.method ?? 'GET') as 'GET',
-        headers: { ...requestHeadersFor(this.req, this.target.prefix), [REQUEST_ID_HEADER]: this.target.requestId },
+        method: (this.req.method ?? 'GET') as Dispatcher.HttpMethod,
+        headers: requestHeadersFor(this.req, this.target.prefix, this.target.requestId),
         body: this.target.body ?? (this.streamsBody ? this.req : null),
-        signal: attempt.controller.signal,
         headersTimeout: timeouts.headersMs,
         bodyTimeout: timeouts.idleMs,
       },
-      ({ statusCode, headers }) => this.answered(attempt, statusCode, headers as Record<string, string | string[]>),
-      (error) => this.finished(attempt, error),
+      attempt.upstream,
     );
     return true;
   }
@@ -128,19 +184,20 @@ export class ProxiedRequest {
     }
   }
 
-  private answered(attempt: Attempt, statusCode: number, headers: Record<string, string | string[]>): Writable {
+  /** The first answer wins: the caller's response, to write it into; a later one is dropped and its try given up. */
+  answered(attempt: Attempt, statusCode: number, headers: Record<string, string | string[] | undefined>): ServerResponse | undefined {
     if (this.winner || this.callerLeft || attempt.abandoned) {
       setImmediate(() => this.cancel(attempt, 'lost-race'));
-      return discard();
+      return undefined;
     }
     this.winner = attempt;
     clearTimeout(this.hedgeTimer);
     for (const other of this.live) if (other !== attempt) this.cancel(other, 'lost-race');
-    this.res.writeHead(statusCode, { ...withoutHopByHop(headers), 'x-instance': attempt.endpoint.id });
+    this.res.writeHead(statusCode, responseHeadersFor(headers, attempt.endpoint.id));
     return this.res;
   }
 
-  private finished(attempt: Attempt, error: Error | null): void {
+  finished(attempt: Attempt, error: Error | null): void {
     this.live.delete(attempt);
     this.target.pool.end(attempt.endpoint.id);
     if (!error) {
@@ -183,7 +240,7 @@ export class ProxiedRequest {
 
   private cancel(attempt: Attempt, why: 'lost-race' | 'caller-left'): void {
     attempt.abandoned ??= why;
-    attempt.controller.abort();
+    attempt.upstream.cancel();
   }
 }
 

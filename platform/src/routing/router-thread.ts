@@ -3,6 +3,7 @@ import type { Endpoint } from './balancer.js';
 import { PortInUseError, Router, type RouterNotice, type RouterOptions } from './router.js';
 import type { RoutingTable } from './routing-table.js';
 import type { RouteSettings } from './route-settings.js';
+import type { RedTotals } from './router-metrics.js';
 import type { RotationLimits } from '../monitoring/log-limits.js';
 import { RotatingJsonl } from '../monitoring/rotating-jsonl.js';
 
@@ -11,6 +12,7 @@ type Command =
   | { kind: 'member'; route: string; endpoint: Endpoint; inPool: boolean }
   | { kind: 'inflight'; route: string; id: string; ask: number }
   | { kind: 'metrics'; ask: number }
+  | { kind: 'totals'; ask: number }
   | { kind: 'close' };
 
 type Report =
@@ -79,6 +81,11 @@ export class RouterThread implements RoutingTable {
     return this.ask((ask) => ({ kind: 'metrics', ask })) as Promise<string>;
   }
 
+  /** Every service's request, error and duration totals so far, for the dashboard's rates. */
+  async totals(): Promise<Record<string, RedTotals>> {
+    return JSON.parse((await this.ask((ask) => ({ kind: 'totals', ask }))) as string) as Record<string, RedTotals>;
+  }
+
   private ask(command: (ask: number) => Command): Promise<number | string> {
     const ask = this.nextAsk++;
     return new Promise((resolve) => {
@@ -99,12 +106,15 @@ export class RouterThread implements RoutingTable {
   }
 }
 
+/** Access lines wait at most this long to be written together (a line per request would be a file write per request). */
+export const ACCESS_LINGER_MS = 100;
+
 async function runInThread(): Promise<void> {
   const port = parentPort!;
   const report = (message: Report) => port.postMessage(message);
   const { accessLog, ...options } = workerData as RouterThreadOptions;
   // Written from this thread: an access line per request must not queue behind the control plane's work.
-  const access = accessLog ? new RotatingJsonl(accessLog.file, accessLog.limits) : undefined;
+  const access = accessLog ? new RotatingJsonl(accessLog.file, accessLog.limits, undefined, ACCESS_LINGER_MS) : undefined;
   const router = new Router({
     ...options,
     onNotice: (notice) => report({ kind: 'notice', notice }),
@@ -115,6 +125,7 @@ async function runInThread(): Promise<void> {
     else if (command.kind === 'member') router.setMember(command.route, command.endpoint, command.inPool);
     else if (command.kind === 'inflight') report({ kind: 'answer', ask: command.ask, value: await router.inflight(command.route, command.id) });
     else if (command.kind === 'metrics') report({ kind: 'answer', ask: command.ask, value: await router.metrics.text() });
+    else if (command.kind === 'totals') report({ kind: 'answer', ask: command.ask, value: JSON.stringify(await router.metrics.totals()) });
     else if (command.kind === 'close') {
       await router.close();
       await access?.close();

@@ -144,7 +144,6 @@ export class Router implements RoutingTable {
     const route = this.routes.get(matched.route)!;
     const requestId = requestIdOf(req);
     res.setHeader(REQUEST_ID_HEADER, requestId);
-    if (this.options.monitoring !== false) this.observe(req, res, matched.route, matched.path, requestId);
     const target: ProxyTarget = {
       route: matched.route,
       pool: route.pool,
@@ -152,28 +151,27 @@ export class Router implements RoutingTable {
       path: matched.path,
       prefix: matched.path === req.url ? '' : `/${matched.route}`,
       requestId,
+      onDone: this.options.monitoring === false ? undefined : this.observer(req, matched.route, matched.path, requestId),
     };
-    const forward = () => new ProxiedRequest(req, res, target, this.upstreams, this.reportFor(matched.route, route)).start();
-    if (!isIdempotent(req.method) || !hasBody(req) || !fitsInMemory(req)) return forward();
+    const proxied = new ProxiedRequest(req, res, target, this.upstreams, this.reportFor(matched.route, route));
+    if (!isIdempotent(req.method) || !hasBody(req) || !fitsInMemory(req)) return proxied.start();
     // An idempotent request with a small body is kept in memory so it can be replayed on another instance.
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       target.body = Buffer.concat(chunks);
-      forward();
+      proxied.start();
     });
   }
 
   /** When the answer is over: the RED figures, and one access line. */
-  private observe(req: IncomingMessage, res: ServerResponse, route: string, path: string, id: string): void {
+  private observer(req: IncomingMessage, route: string, path: string, id: string): ProxyTarget['onDone'] {
     const began = performance.now();
-    res.once('close', () => {
+    return (status, instance) => {
       const ms = performance.now() - began;
-      const status = res.writableFinished ? res.statusCode : 499;
-      const instance = res.getHeader('x-instance') as string | undefined;
       this.metrics.request(route, instance, status, ms / 1000);
       this.options.onAccess?.({ time: new Date().toISOString(), id, method: req.method ?? 'GET', route, path, instance, status, ms: Math.round(ms * 10) / 10 });
-    });
+    };
   }
 
   private reportFor(name: string, route: Route): AttemptReport {

@@ -61,4 +61,36 @@ describe('request ids, access lines and metrics (process runtime)', () => {
     expect(ready.map((metric) => [metric.labels!.instance, metric.value]).sort()).toEqual([['echo/1', '1'], ['echo/2', '1']]);
     expect(byName.get('tall_service_desired_instances')!.metrics.find((metric) => metric.labels?.service === 'echo')?.value).toBe('2');
   });
+
+  it('scrapes each instance\'s own metrics (x-tall.metrics_path) and serves them with an instance label', async () => {
+    const families = await waitFor('the instances\' own metrics at /metrics', async () => {
+      const parsed = parsePrometheusTextFormat(await (await fetch(metricsUrl)).text()) as Family[];
+      const served = parsed.find((family) => family.name === 'echo_requests_total');
+      return served && served.metrics.length === 2 ? parsed : undefined;
+    }, 20_000);
+    const byName = new Map(families.map((family) => [family.name, family]));
+    expect(byName.get('echo_requests_total')!.type).toBe('COUNTER');
+    expect(byName.get('echo_requests_total')!.metrics.map((metric) => metric.labels!.instance).sort()).toEqual(['echo/1', 'echo/2']);
+    // The instance's own "instance" label is kept as exported_instance, as Prometheus does.
+    expect(byName.get('echo_info')!.metrics.map((metric) => [metric.labels!.instance, metric.labels!.exported_instance]).sort()).toEqual([['echo/1', '1'], ['echo/2', '2']]);
+    const up = byName.get('tall_instance_scrape_up')!.metrics.map((metric) => [metric.labels!.instance, metric.value]).sort();
+    expect(up).toEqual([['echo/1', '1'], ['echo/2', '1']]);
+  });
+
+  it('a failing scrape is a gauge and an event, not a crash: the rest is still served', async () => {
+    const broken = (await fetch(`${router}/echo/break-metrics`)).headers.get('x-instance')!;
+    const healthy = broken === 'echo/1' ? 'echo/2' : 'echo/1';
+    const families = await waitFor('tall_instance_scrape_up 0', async () => {
+      const parsed = parsePrometheusTextFormat(await (await fetch(metricsUrl)).text()) as Family[];
+      const up = parsed.find((family) => family.name === 'tall_instance_scrape_up')?.metrics.find((metric) => metric.labels?.instance === broken);
+      return up?.value === '0' ? parsed : undefined;
+    }, 20_000);
+    const served = families.find((family) => family.name === 'echo_requests_total')!.metrics.map((metric) => metric.labels!.instance);
+    expect(served).toEqual([healthy]);
+    const events = await tall.json<{ type: string; instance?: string; message: string }[]>(['events']);
+    const failing = events.find((event) => event.type === 'metrics-failing' && event.instance === broken);
+    expect(failing?.message).toContain('answered 500');
+    const ps = await tall.json<{ instances: { id: string; state: string; restarts: number }[] }>(['ps']);
+    expect(ps.instances.find((instance) => instance.id === broken)).toMatchObject({ state: 'running', restarts: 0 });
+  });
 });

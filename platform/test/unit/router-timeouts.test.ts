@@ -84,7 +84,10 @@ describe('Router under hung and frozen instances', () => {
     const callers = Array.from({ length: 140 }, () => fetch(`${base}/jam/hang`, { signal: AbortSignal.timeout(300) }).catch(() => 'left'));
     expect(new Set(await Promise.all(callers))).toEqual(new Set(['left']));
     await until('every abandoned upstream request to be closed', () => ups[0]!.state.open === 0);
-    expect(ups[0]!.state.closedEarly).toBeGreaterThanOrEqual(140);
+    // Every request that reached the instance was closed when its caller left (on a busy machine some callers give
+    // up before theirs gets there at all: how many do is speed, not the outcome).
+    expect(ups[0]!.state.hits).toBeGreaterThan(0);
+    expect(ups[0]!.state.closedEarly).toBe(ups[0]!.state.hits);
     // The same instance still serves everyone else at once.
     const answer = await fetch(`${base}/jam/ok`, { signal: AbortSignal.timeout(3000) });
     expect(answer.status).toBe(200);

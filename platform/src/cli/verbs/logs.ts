@@ -4,6 +4,8 @@ import type { LogLine } from '../../monitoring/log-store.js';
 import { color, writeOut } from '../output.js';
 import { locate } from '../platform-handle.js';
 import { followFile, readAllEntries, readLastEntries, type FollowFrom } from '../follow-file.js';
+import { logPrettifier } from '../pretty-log.js';
+import { traceRequest, type TraceEntry } from '../../monitoring/request-trace.js';
 
 const palette = [color.cyan, color.green, color.yellow, color.bold];
 
@@ -15,9 +17,12 @@ export function registerLogs(program: Command): void {
     .option('-f, --follow', 'keep printing new lines')
     .option('-n, --tail <lines>', 'only the last N lines', parseLineCount)
     .option('--env <name>', 'environment', process.env.TALL_ENV ?? 'default')
-    .option('--json', 'one JSON object per line: {time, source, line}')
-    .action(async (service: string | undefined, options: { follow?: boolean; tail?: number; env: string; json?: boolean }) => {
+    .option('--request <id>', 'one request\'s path through every service: the router\'s access lines for that x-request-id and every log line carrying it, in time order')
+    .option('--json', 'one JSON object per line, as stored: {time, source, line} (with --request: {kind, time, entry})')
+    .action(async (service: string | undefined, options: { follow?: boolean; tail?: number; env: string; json?: boolean; request?: string }) => {
       const { env, state } = locate(options.env);
+      if (options.request !== undefined) return showRequest(env.stateDir, options.request, Boolean(options.json));
+      const pretty = logPrettifier(color.enabled);
       const file = join(env.stateDir, 'logs.jsonl');
       const follow = Boolean(options.follow);
       const sources = new Set<string>();
@@ -29,7 +34,7 @@ export function registerLogs(program: Command): void {
       const print = async (entries: LogLine[]) => {
         if (entries.length === 0) return;
         printed += entries.length;
-        await writeOut(`${entries.map((entry) => (options.json ? JSON.stringify(entry) : human(entry))).join('\n')}\n`);
+        await writeOut(`${entries.map((entry) => (options.json ? JSON.stringify(entry) : human(entry, pretty))).join('\n')}\n`);
       };
       let from: FollowFrom | undefined;
       if (options.tail === undefined) from = await readAllEntries<LogLine>(file, (entries) => print(entries.filter(matches)), follow);
@@ -46,9 +51,36 @@ export function registerLogs(program: Command): void {
     });
 }
 
-function human(entry: LogLine): string {
-  const paint = palette[[...entry.source].reduce((sum, char) => sum + char.charCodeAt(0), 0) % palette.length]!;
-  return `${paint(`[${entry.source}]`)} ${entry.line}`;
+function sourceTag(source: string): string {
+  const paint = palette[[...source].reduce((sum, char) => sum + char.charCodeAt(0), 0) % palette.length]!;
+  return paint(`[${source}]`);
+}
+
+function human(entry: LogLine, pretty: (line: string) => string): string {
+  return `${sourceTag(entry.source)} ${pretty(entry.line)}`;
+}
+
+async function showRequest(stateDir: string, id: string, json: boolean): Promise<void> {
+  const trace = await traceRequest(stateDir, id);
+  if (json) {
+    if (trace.length > 0) await writeOut(`${trace.map((item) => JSON.stringify(item)).join('\n')}\n`);
+    return;
+  }
+  if (trace.length === 0) {
+    console.error(color.dim(`no access line or log line carries request id "${id}". Ids are in every answer's x-request-id header; access lines are kept in access.jsonl (rotated like the logs)`));
+    process.exitCode = 1;
+    return;
+  }
+  const pretty = logPrettifier(color.enabled);
+  await writeOut(`${trace.map((item) => `${color.dim(item.time.slice(11, 23))}  ${traced(item, pretty)}`).join('\n')}\n`);
+}
+
+/** An access line reads as the router saw the request: where it went, who answered, how, and how long it took. */
+function traced(item: TraceEntry, pretty: (line: string) => string): string {
+  if (item.kind === 'log') return human(item.entry, pretty);
+  const { method, route, path, instance, status, ms } = item.entry;
+  const paint = status >= 500 ? color.red : status >= 400 ? color.yellow : color.green;
+  return `${sourceTag('router')} ${method} /${route}${path} → ${instance ?? 'no instance'} ${paint(String(status))} in ${ms} ms`;
 }
 
 function parseLineCount(value: string): number {

@@ -1,0 +1,99 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { labStatusReader } from '../../src/monitoring/dashboard/lab-status.js';
+import type { PlatformState } from '../../src/control-plane/state-file.js';
+import { dashboardView } from '../../src/monitoring/dashboard/dashboard-view.js';
+import { MASK, masked, maskText } from '../../src/monitoring/dashboard/mask.js';
+import { pointBetween, quantileMs } from '../../src/monitoring/dashboard/red-sampler.js';
+import { DURATION_BUCKETS } from '../../src/routing/router-metrics.js';
+
+const state = (extra: Record<string, unknown> = {}): PlatformState => ({
+  env: 'default', runtime: 'process', pid: 1, phase: 'running', startedAt: '2025-01-01T00:00:00.000Z', composeFile: '/x/compose.yaml', projectName: 'x',
+  routerUrl: 'http://127.0.0.1:8080', api: { port: 1234, token: 'the-api-token-0123456789' }, progress: [], warnings: [],
+  services: [{ name: 'catalog', route: 'catalog', balance: 'round-robin', desired: 2, ready: 2 }],
+  instances: [{ service: 'catalog', index: 1, id: 'catalog/1', state: 'running', ready: true, ejected: false, restarts: 0, address: '127.0.0.1:4000', pid: 99, pidStartTime: '5', startedAt: '2025-01-01T00:00:00.000Z' }],
+  ...extra,
+} as PlatformState);
+
+const view = (extra?: Record<string, unknown>) => dashboardView({ state: () => state(extra), events: () => [], vitals: () => ({}), scraped: new Set(['catalog']), lab: () => undefined });
+
+describe('what the dashboard shows', () => {
+  it('never the API token, pids or environment; data services "none" (null) when the state has none', () => {
+    const shown = view();
+    expect(JSON.stringify(shown)).not.toContain('the-api-token');
+    expect(shown.instances[0]).not.toHaveProperty('pid');
+    expect(shown.dataServices).toBeNull();
+    expect(shown.services[0]).toMatchObject({ name: 'catalog', metrics: true });
+    expect(shown.lab).toBeNull();
+  });
+
+  it('data services and bindings as the state has them, with every credential masked', () => {
+    const shown = view({
+      dataServices: [{ name: 'orders-db', kind: 'postgres', instance: 'orders-db/1', address: '127.0.0.1:5432' }],
+      bindings: [{ service: 'orders', dataService: 'orders-db', credentials: { uri: 'postgres://shop:s3cret@127.0.0.1:5432/orders?sslpassword=x2&application_name=a', username: 'shop', password: 's3cret', port: 5432 }, env: { DATABASE_URL: 'postgres://shop:s3cret@127.0.0.1:5432/orders', API_KEY: 'k-123' } }],
+    });
+    const text = JSON.stringify(shown.dataServices);
+    for (const secret of ['s3cret', 'x2', 'k-123']) expect(text).not.toContain(secret);
+    expect(text).toContain('orders-db');
+    expect(text).toContain(`postgres://shop:${MASK}@127.0.0.1:5432/orders?sslpassword=${MASK}&application_name=a`);
+    expect(text).toContain('"username":"shop"');
+    expect(text).toContain('"port":5432');
+  });
+
+  it('masks passwords in URLs anywhere, and credential-like keys whatever their nesting', () => {
+    expect(maskText('redis://:hunter2@127.0.0.1:6379/0')).toBe(`redis://:${MASK}@127.0.0.1:6379/0`);
+    expect(maskText('amqp://guest@127.0.0.1')).toBe('amqp://guest@127.0.0.1');
+    expect(masked({ a: [{ clientSecret: 'x', accessToken: 'y', privateKey: 'z', key: 'w', host: 'h', tls: true }] })).toEqual({ a: [{ clientSecret: MASK, accessToken: MASK, privateKey: MASK, key: MASK, host: 'h', tls: true }] });
+  });
+});
+
+describe('the charts\' figures', () => {
+  const cumulative = (perBucket: number[]) => perBucket.reduce<number[]>((sums, n) => [...sums, (sums.at(-1) ?? 0) + n], []);
+
+  it('p95 from histogram buckets, as histogram_quantile computes it', () => {
+    expect(quantileMs(new Array(DURATION_BUCKETS.length + 1).fill(0))).toBeNull();
+    // 100 requests: 90 under 5 ms, 10 between 10 and 25 ms → the 95th lies halfway through the 10–25 ms bucket.
+    const buckets = cumulative([90, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(quantileMs(buckets)).toBeCloseTo(17.5, 5);
+    // Past the last bound: that bound.
+    expect(quantileMs(cumulative([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10]))).toBe(10_000);
+  });
+
+  it('rate, error share and p95 between two readings of the totals', () => {
+    const empty = new Array(DURATION_BUCKETS.length + 1).fill(0);
+    const point = pointBetween(
+      { t: 0, totals: { catalog: { requests: 10, errors: 0, buckets: empty } } },
+      { t: 5000, totals: { catalog: { requests: 60, errors: 5, buckets: cumulative([50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]) } } },
+      ['catalog', 'web'],
+    );
+    expect(point.routes.catalog).toEqual({ rate: 10, errorPct: 10, p95Ms: expect.closeTo(4.75, 5) });
+    expect(point.routes.web).toEqual({ rate: 0, errorPct: 0, p95Ms: null });
+  });
+});
+
+describe('the lab the dashboard shows', () => {
+  it('is the current lab with the verdict of its last check, read from .tall/progress.json (and read again when it changes)', () => {
+    const work = mkdtempSync(join(tmpdir(), 'tall-lab-status-'));
+    const read = labStatusReader(work);
+    expect(read()).toMatchObject({ id: '00', status: 'not started' });
+    expect(read()!.lastCheck).toBeUndefined();
+    mkdirSync(join(work, '.tall'));
+    writeFileSync(join(work, '.tall', 'progress.json'), JSON.stringify({
+      version: 1, current: '01',
+      labs: {
+        '00': { status: 'done', attempts: 1, hintsShown: {} },
+        '01': { status: 'started', attempts: 2, hintsShown: {}, last: { at: '2026-11-26T10:00:00.000Z', runtime: 'process', ok: false, points: { earned: 4, possible: 10 }, checks: { a: 'passed', b: 'passed', c: 'failed', d: 'skipped' }, messages: {} } },
+      },
+    }));
+    expect(read()).toMatchObject({ id: '01', status: 'started', lastCheck: { ok: false, passed: 2, failed: 1, skipped: 1, points: { earned: 4, possible: 10 } } });
+  });
+
+  it('is none when the progress file can\'t be read, which it leaves alone', () => {
+    const work = mkdtempSync(join(tmpdir(), 'tall-lab-status-'));
+    mkdirSync(join(work, '.tall'));
+    writeFileSync(join(work, '.tall', 'progress.json'), '{ torn');
+    expect(labStatusReader(work)()).toBeUndefined();
+  });
+});
