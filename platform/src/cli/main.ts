@@ -13,6 +13,9 @@ import { registerScale } from './verbs/scale.js';
 import { registerUp } from './verbs/up.js';
 import { registerLabVerbs } from './verbs/lab-verbs.js';
 import { registerDev } from './verbs/dev.js';
+import { registerMarketplace } from './verbs/marketplace.js';
+import { registerService } from './verbs/service.js';
+import { registerServices } from './verbs/services.js';
 import { registerSlidesCommand } from '../slides/command.js';
 
 // `tall logs | head`: once the reader has gone, nothing more can be said to anyone. Exit quietly, as git does, rather
@@ -29,7 +32,7 @@ const program = new Command('tall')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerDoctor, registerConfig, registerUp, registerDown, registerPs, registerScale, registerKill, registerLogs, registerEvents, registerSlidesCommand, registerLabVerbs, registerDev]) register(program);
+for (const register of [registerDoctor, registerConfig, registerUp, registerDown, registerPs, registerScale, registerKill, registerLogs, registerEvents, registerMarketplace, registerServices, registerService, registerSlidesCommand, registerLabVerbs, registerDev]) register(program);
 
 try {
   rejectUnknownVerb(program, process.argv.slice(2));

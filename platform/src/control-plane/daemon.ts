@@ -22,6 +22,9 @@ import { writeState, type PlatformState } from './state-file.js';
 import { firstFreePort } from '../util/ports.js';
 import { processStartTime } from '../util/process-identity.js';
 import { ensurePrivateDir } from '../util/private-files.js';
+import { Redactor } from '../data-services/credentials.js';
+import { DataServices } from '../data-services/data-services.js';
+import { dataServiceRoutes } from '../data-services/api-routes.js';
 
 /** What the platform client settled before starting the control plane (nothing here is a secret: it is in argv). */
 export interface DaemonOptions {
@@ -44,6 +47,10 @@ async function main(options: DaemonOptions): Promise<void> {
   const limits = logLimitsFrom(process.env);
   const logs = new LogStore(join(env.stateDir, 'logs.jsonl'), limits);
   const events = new EventLog(join(env.stateDir, 'events.jsonl'), (event) => logs.write('platform', `${event.type}: ${event.message}`), limits.events);
+  // Data-service passwords are masked in everything the platform writes down (an app may print its DATABASE_URL).
+  const redactor = new Redactor();
+  logs.setRedactor((line) => redactor.redact(line));
+  events.setRedactor((text) => redactor.redact(text));
   const marker = `--- platform started ${new Date().toISOString()} (${options.runtime} runtime) ---`;
   logs.write('platform', marker);
   events.mark(marker);
@@ -93,7 +100,10 @@ async function main(options: DaemonOptions): Promise<void> {
     state.routerUrl = `http://127.0.0.1:${router.port}`;
     plane = new ControlPlane(project, setup.runtime, router, events, logs);
     const controlPlane = plane;
+    const data = new DataServices(env, options.runtime, project, events, logs, redactor);
+    data.attach(controlPlane);
     const api = new ApiServer({
+      ...dataServiceRoutes(data),
       'POST /status': async () => state,
       'POST /scale': async (body) => controlPlane.scale(String(body.service), Number(body.replicas)),
       'POST /kill': async (body) => controlPlane.kill(String(body.service), body.index === undefined ? undefined : Number(body.index)),
@@ -106,7 +116,10 @@ async function main(options: DaemonOptions): Promise<void> {
     stop = async () => {
       state.phase = 'stopping';
       publish();
+      // Apps first, then their databases: no app sees its database go while it still serves.
+      data.quiesce();
       await controlPlane.shutdown();
+      await data.shutdown().catch((error: Error) => logs.write('platform', `data services: ${error.message}`));
       await router.close();
       logs.write('router', 'router stopped');
       await Promise.all([api.close(), metrics.close()]);
@@ -126,7 +139,8 @@ async function main(options: DaemonOptions): Promise<void> {
     state.progress.push(listening);
     logs.write('router', listening);
     publish();
-    await setup.runtime.prepare(project, progress);
+    // Side by side: images build while the databases start; bound services start only after both.
+    await Promise.all([setup.runtime.prepare(project, progress), data.prepare(progress)]);
     state.phase = 'starting';
     publish();
     await controlPlane.up(options.timeoutMs, progress);
