@@ -46,7 +46,7 @@ try {
     process.exitCode = error.exitCode;
   } else if (error instanceof ApiError || error instanceof UserError) {
     console.error(color.red(`error: ${error.message}`));
-    if (error instanceof UserError && error.fix) console.error(`fix: ${error.fix}`);
+    if (error.fix) console.error(`fix: ${error.fix}`);
     process.exitCode = 1;
   } else {
     throw error;

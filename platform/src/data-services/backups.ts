@@ -44,7 +44,8 @@ export class Backups {
   }
 
   find(instance: string, id: string): BackupInfo | undefined {
-    return this.list(instance).find((backup) => backup.id === id || (id === 'latest' && backup === this.list(instance).at(-1)));
+    const backups = this.list(instance);
+    return id === 'latest' ? backups.at(-1) : backups.find((backup) => backup.id === id);
   }
 
   async create(instance: string, meta: { database: string; runtime: string }, dump: (file: string) => Promise<void>): Promise<BackupInfo> {

@@ -305,12 +305,15 @@ export class ServiceBroker extends EventEmitter {
     const database = archiveDatabase(toc);
     if (database !== credentials.database) throw new UserError(`${ref} is a dump of database "${database}", not of ${name}'s ("${credentials.database}")${untouched}`, `restore a backup of ${name}: npx tall service backups ${name}`);
     await this.waitForOperation(name);
+    const live = this.liveOf(name);
     const restoring = this.provider.restore(name, credentials, file);
-    this.liveOf(name).operation = restoring;
+    live.operation = restoring;
     try {
       await restoring;
     } catch (error) {
       throw new UserError(`restoring ${ref} failed and was rolled back: ${(error as Error).message.replace(/^pg_restore failed, nothing was changed: /, '')}${untouched}`);
+    } finally {
+      if (live.operation === restoring) live.operation = undefined;
     }
     this.events.record('restored', `${name}: restored ${listed?.id ?? file}`, { service: name });
     return listed ?? { id: file, file };
@@ -377,8 +380,13 @@ export class ServiceBroker extends EventEmitter {
     live.operation = running;
   }
 
+  /** Waits for the operation in progress on an instance, and for any that began meanwhile (each is awaited once). */
   private async waitForOperation(name: string): Promise<void> {
-    for (let operation = this.live.get(name)?.operation; operation; operation = this.live.get(name)?.operation) await operation.catch(() => undefined);
+    const seen = new Set<Promise<unknown>>();
+    for (let operation = this.live.get(name)?.operation; operation && !seen.has(operation); operation = this.live.get(name)?.operation) {
+      seen.add(operation);
+      await operation.catch(() => undefined);
+    }
   }
 
   private require(name: string): InstanceRecord {

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import * as compose from 'docker-compose';
 import YAML from 'yaml';
@@ -15,6 +16,7 @@ import { RESTORE_OPTIONS } from './process-postgres.js';
 import type { DataProvider, ServerHandle, StartRequest } from './provider.js';
 
 const CONTAINER_PORT = 5432;
+const SIGNAL_NAMES = new Map<number, string>(Object.entries(osConstants.signals).map(([name, number]) => [number, name]));
 /** Compose service names of data services: apart from any the compose file may have. */
 const PREFIX = 'tall-data-';
 
@@ -66,7 +68,13 @@ export class DockerPostgres extends EventEmitter implements DataProvider {
     }
     const [id] = (await docker(['ps', '-aq', '--no-trunc', '--filter', `label=com.docker.compose.project=${this.options.projectName}`, '--filter', `label=com.docker.compose.service=${this.serviceName(record.name)}`])).split('\n').filter(Boolean);
     if (!id) throw new Error(`${record.name}: Compose started no container`);
-    const [info] = await inspectContainers([id]);
+    let [info] = await inspectContainers([id]);
+    // Right after a container died, Compose may still see it running and leave it be: start it ourselves then.
+    if (!info?.State.Running) {
+      await docker(['start', id]);
+      [info] = await inspectContainers([id]);
+    }
+    if (!info?.State.Running || loopbackPort(info, CONTAINER_PORT) === 0) throw new Error(`${record.name}: its container is not running (${info?.State.Status ?? 'gone'}, exit code ${info?.State.ExitCode})`);
     const handle: ServerHandle = {
       containerId: id,
       host: { host: '127.0.0.1', port: loopbackPort(info!, CONTAINER_PORT) },
@@ -129,8 +137,8 @@ export class DockerPostgres extends EventEmitter implements DataProvider {
     if (!entry || entry[1].stopping) return;
     const [name] = entry;
     this.containers.delete(name);
-    const signal = died.exitCode !== null && died.exitCode > 128 ? ` (signal ${died.exitCode - 128})` : '';
-    void this.logs.settled(died.id).then(() => this.emit('exit', name, `its container exited with code ${died.exitCode}${signal}`));
+    const signal = died.exitCode !== null && died.exitCode > 128 ? SIGNAL_NAMES.get(died.exitCode - 128) : undefined;
+    void this.logs.settled(died.id).then(() => this.emit('exit', name, `${signal ? `killed by ${signal}` : `exited with code ${died.exitCode}`} (its container)`));
   }
 
   private require(name: string): string {
@@ -150,7 +158,8 @@ export class DockerPostgres extends EventEmitter implements DataProvider {
   private postgresImage(progress: (line: string) => void): Promise<string> {
     this.image ??= (async () => {
       const rule = postgresBaseImage();
-      const choice = await chooseBaseImage(rule, dockerImages(), process.env[rule.variable] || undefined, progress);
+      const said = (line: string) => progress(line.replace(/^base image/, 'postgres image'));
+      const choice = await chooseBaseImage(rule, dockerImages(), process.env[rule.variable] || undefined, said);
       progress(choice.line.replace(/^base image/, 'postgres image'));
       return choice.image;
     })().catch((error: unknown) => {
