@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/util/ports.js';
-import { DATA, http, passwordOf, PG_TOOLS, type EventJson, type ServicesJson } from '../support/data-fixture.js';
+import { DATA, http, passwordOf, PG_TOOLS, removeDataVolumes, type EventJson, type ServicesJson } from '../support/data-fixture.js';
 import { RUNTIMES } from '../support/docker-engine.js';
 import { TallSandbox, waitFor } from '../support/tall-cli.js';
 
@@ -28,7 +28,9 @@ describe.each(RUNTIMES)('data services on the $runtime runtime', ({ runtime, ava
     router = `http://127.0.0.1:${tall.extraEnv.TALL_PORT}`;
   });
   afterAll(async () => {
-    if (available) await tall.run(['down']);
+    if (!available) return;
+    await tall.run(['down']);
+    if (runtime === 'docker') removeDataVolumes(tall);
   });
 
   it.skipIf(!available)('up provisions the declared instance and binds it: the app writes and reads a row through DATABASE_URL', async () => {

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,4 +51,15 @@ export function passwordOf(tall: TallSandbox, instance: string, env = 'default')
 export async function http<T>(url: string, method = 'GET'): Promise<{ status: number; body: T }> {
   const response = await fetch(url, { method, signal: AbortSignal.timeout(15_000) });
   return { status: response.status, body: (await response.json()) as T };
+}
+
+/** Named volumes outlive `tall down` on purpose (the data is kept): a test removes its own when it is done. */
+export function removeDataVolumes(tall: TallSandbox, env = 'default'): void {
+  const project = `tall-${env}-${createHash('sha256').update(join(tall.stateDir, env)).digest('hex').slice(0, 6)}`;
+  try {
+    const volumes = execFileSync('docker', ['volume', 'ls', '-q', '--filter', `name=${project}-data-`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    if (volumes.length > 0) execFileSync('docker', ['volume', 'rm', '--force', ...volumes], { stdio: 'ignore' });
+  } catch {
+    // no engine: nothing was made
+  }
 }
