@@ -240,7 +240,7 @@ export class PlatformClient {
     const failed = (reason: string): PlatformState => ({ ...(readState(this.env.stateDir) ?? this.emptyState(pid, request.runtime)), phase: 'failed', failure: { service: 'platform', reason, logTail: [] } });
     while (Date.now() < deadline) {
       if (request.abortSignal?.aborted) {
-        await this.stop();
+        await this.abandon(pid);
         return failed('interrupted');
       }
       const state = readState(this.env.stateDir);
@@ -263,6 +263,23 @@ export class PlatformClient {
     }
     await this.stop();
     return failed(`not ready within ${Math.round(request.timeoutMs / 1000)} s; everything started has been stopped`);
+  }
+
+  /**
+   * Gives up on a start: the control plane may not have published its state yet (a Ctrl-C a moment after the start),
+   * so it is stopped through the process this client started, then whatever it got going is cleaned up.
+   */
+  private async abandon(pid: number): Promise<void> {
+    if (this.running()) {
+      await this.stop();
+      return;
+    }
+    signal(pid, 'SIGTERM');
+    const deadline = Date.now() + 15_000;
+    while (isSameProcess(pid, undefined) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    if (isSameProcess(pid, undefined)) signal(pid, 'SIGKILL');
+    await this.cleanUpLeftovers();
+    removeState(this.env.stateDir);
   }
 
   private emptyState(pid: number, runtime: RuntimeKind): PlatformState {

@@ -76,7 +76,8 @@ export function environmentHandle(env: StartedEnvironment, binding: Binding): En
       return (await ps()).services;
     },
     compose(): ComposeService[] {
-      return parseCompose(env.composeFile, { env: { ...env.variables, ...platform.env.variables, ROUTER_URL: env.routerUrl } }).services;
+      // As in a real start: the environment's file first, then what the environment was started with (the shell's part).
+      return parseCompose(env.composeFile, { env: { ...platform.env.variables, ...env.variables, ROUTER_URL: env.routerUrl } }).services;
     },
     async signal(instance: InstanceInfo, signal: NodeJS.Signals) {
       binding.activity.current = `sending ${signal} to ${instance.id}`;

@@ -168,8 +168,7 @@ export async function startEnvironment(slot: Slot, name: string, request: Enviro
   if (options.abortSignal?.aborted) return { ...base, startMs: 0, started: false, failure: { reason: 'interrupted', logTail: [] } };
   try {
     const client = platformIn(slot, name, composeFile);
-    const abort = abortOnceFindable(client, options.abortSignal);
-    const { state } = await client.start({ runtime: options.runtime, port, timeoutMs: options.timeoutMs, variables, abortSignal: abort.signal }).finally(abort.over);
+    const { state } = await client.start({ runtime: options.runtime, port, timeoutMs: options.timeoutMs, variables, abortSignal: options.abortSignal });
     const startMs = Date.now() - started;
     if (state.phase === 'running') return { ...base, startMs, started: true, routerUrl: state.routerUrl ?? base.routerUrl };
     const failure = state.failure ?? { service: 'platform', reason: 'the control plane stopped', logTail: [] };
@@ -206,23 +205,6 @@ function absolutize(document: ComposeDocument, servicesDir: string): void {
       });
     }
   }
-}
-
-/**
- * Ctrl-C while an environment starts: the platform client stops what it started once it can find the control plane
- * (its state file). A control plane spawned a moment earlier has not written that file yet: aborted then, the client
- * would find nothing to stop, and the control plane would go on starting the shop with nobody left to stop it. So the
- * abort is passed on only once the control plane can be found, or its start is over.
- */
-function abortOnceFindable(client: PlatformClient, signal: AbortSignal | undefined): { signal?: AbortSignal; over(): void } {
-  const passedOn = new AbortController();
-  let over = false;
-  const forward = async () => {
-    while (!over && !client.running()) await new Promise((resolve) => setTimeout(resolve, 50));
-    passedOn.abort();
-  };
-  signal?.addEventListener('abort', () => void forward(), { once: true });
-  return { signal: signal && passedOn.signal, over: () => void (over = true) };
 }
 
 /** The platform client of one environment of the slot (its own state folder, never the learner's .tall/). */

@@ -17,6 +17,7 @@ import { Reaper } from '../reaper.js';
 import { UserError } from '../../control-plane/user-error.js';
 import { healthcheckArgv, runWithTimeout } from '../healthcheck-command.js';
 import { buildServiceBundles } from './service-bundles.js';
+import { withBuildLock } from './build-lock.js';
 
 export { dockerAvailable, routerHostsForContainers, type DockerAvailability } from './docker-availability.js';
 
@@ -94,12 +95,14 @@ export class DockerRuntime extends EventEmitter implements Runtime {
     const built = project.services.filter((service) => service.build);
     if (built.length > 0) {
       await this.resolveBaseImage(progress);
-      let started = Date.now();
-      await buildServiceBundles(built, progress);
-      progress(`bundles ready in ${((Date.now() - started) / 1000).toFixed(1)} s; building images: ${built.map((s) => s.name).join(', ')}`);
-      started = Date.now();
-      await this.buildImages(built.map((s) => s.name), progress);
-      progress(`images built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      await withBuildLock(built.map((service) => service.build!.context), async () => {
+        let started = Date.now();
+        await buildServiceBundles(built, progress);
+        progress(`bundles ready in ${((Date.now() - started) / 1000).toFixed(1)} s; building images: ${built.map((s) => s.name).join(', ')}`);
+        started = Date.now();
+        await this.buildImages(built.map((s) => s.name), progress);
+        progress(`images built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      }, () => progress('waiting for another environment building the same services…'));
     }
 
     const imageOnly = project.services.filter((service) => !service.build && service.image);

@@ -1,0 +1,50 @@
+import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { KIT_ROOT, labPaths } from '../../src/labs/lab-paths.js';
+import { loadManifest } from '../../src/labs/manifest.js';
+import { createLab, NewLabError } from '../../src/labs/new-lab.js';
+import { TallSandbox } from '../support/tall-cli.js';
+
+/** A copy of the kit's content (labs, solutions, slides, services) to add labs to. */
+function kitCopy(): string {
+  const root = mkdtempSync(join(tmpdir(), 'tall-newlab-'));
+  for (const folder of ['labs', 'solutions', 'slides', 'services']) cpSync(join(KIT_ROOT, folder), join(root, folder), { recursive: true, filter: (path) => !path.includes('node_modules') });
+  return root;
+}
+
+describe('tall dev new-lab', () => {
+  it('starts a lab the manifest already names: README, checks.ts, fixtures/, the solution from the previous lab, the slide kept', () => {
+    const root = kitCopy();
+    const made = createLab(labPaths(root, root), '04', 'data-services');
+    expect(made.title).toMatch(/Data service operations/);
+    const lab = loadManifest(labPaths(root, root)).labs.find((candidate) => candidate.id === '04')!;
+    expect(lab.available).toBe(true);
+    for (const file of ['README.md', 'checks.ts', 'fixtures/README.md']) expect(existsSync(join(root, 'labs/04-data-services', file))).toBe(true);
+    expect(readFileSync(join(root, 'solutions/04-data-services/compose.yaml'), 'utf8')).toBe(readFileSync(join(root, 'solutions/03-routing-and-load-balancing/compose.yaml'), 'utf8'));
+    expect(readFileSync(join(root, 'labs/04-data-services/checks.ts'), 'utf8')).toMatch(/points: 1,\n\s+timeout: '10s'/);
+    expect(made.made).not.toContain('slides/06-to-the-labs.md');
+  });
+
+  it('adds a lab the manifest does not have, in order, with a slide anchor; refuses a written lab and a bad slug', () => {
+    const root = kitCopy();
+    const made = createLab(labPaths(root, root), '13', 'graduate', 'Graduate: the same compose file on a real orchestrator');
+    const manifest = loadManifest(labPaths(root, root));
+    expect(manifest.labs.at(-1)).toMatchObject({ id: '13', slug: 'graduate', title: 'Graduate: the same compose file on a real orchestrator' });
+    expect(readFileSync(join(root, 'slides/06-to-the-labs.md'), 'utf8')).toContain('{#lab-13}');
+    expect(made.made).toContain('labs/manifest.yaml');
+    expect(() => createLab(labPaths(root, root), '01', 'rapid-deployment')).toThrow(NewLabError);
+    expect(() => createLab(labPaths(root, root), '14', 'Not_Kebab')).toThrow(/kebab-case/);
+  });
+
+  it('the CLI verb prints what it made and the next step; a wrong number is a usage error', async () => {
+    const root = kitCopy();
+    const tall = new TallSandbox(root);
+    const run = await tall.run(['dev', 'new-lab', '05', 'testability']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/✔ lab 05/);
+    expect(run.stdout).toMatch(/next: write the checks in labs\/05-testability\/checks.ts/);
+    expect((await tall.run(['dev', 'new-lab', 'x1', 'nope'])).code).toBe(2);
+  });
+});
