@@ -126,6 +126,10 @@ async function main(options: DaemonOptions): Promise<void> {
     };
     state.api = { port: await api.listen(), token: api.token };
     state.metricsUrl = await metrics.listen();
+    data.broker.on('changed', () => {
+      state.dataServers = data.broker.instances().flatMap((instance) => (instance.pid ? [{ name: instance.name, pid: instance.pid, pidStartTime: instance.pidStartTime }] : []));
+      publish();
+    });
     controlPlane.on('changed', () => {
       state.phase = controlPlane.phase === 'starting' ? state.phase : controlPlane.phase;
       state.services = controlPlane.services();

@@ -32,6 +32,7 @@ export interface InstanceView {
   /** the same as bound apps get it (on the docker runtime: a name on the project's network) */
   appUrl?: string;
   pid?: number;
+  pidStartTime?: string;
   containerId?: string;
   storage: string;
   bindings: BindingRecord[];
@@ -438,6 +439,7 @@ export class ServiceBroker extends EventEmitter {
       url: handle && credentials ? maskedUrl(credentials, handle.host) : undefined,
       appUrl: handle && credentials ? maskedUrl(credentials, handle.app) : undefined,
       pid: handle?.pid,
+      pidStartTime: handle?.pidStartTime,
       containerId: handle?.containerId,
       storage: this.provider.storage(record.name),
       bindings: record.bindings,

@@ -44,7 +44,8 @@ interface Server {
 export class ProcessPostgres extends EventEmitter implements DataProvider {
   readonly kind = 'process' as const;
   private readonly servers = new Map<string, Server>();
-  private readonly reaper = new Reaper();
+  /** made with the first server: a platform without data services runs no reaper for them */
+  private reaper?: Reaper;
   private binaries?: Promise<{ initdb: string; postgres: string }>;
   private tools?: PgTools;
 
@@ -128,7 +129,7 @@ export class ProcessPostgres extends EventEmitter implements DataProvider {
 
   async shutdown(): Promise<void> {
     await Promise.all([...this.servers.keys()].map((name) => this.stop(name)));
-    this.reaper.dismiss();
+    this.reaper?.dismiss();
   }
 
   private require(name: string): ServerHandle {
@@ -171,6 +172,7 @@ export class ProcessPostgres extends EventEmitter implements DataProvider {
       ...Object.entries(settings).flatMap(([key, value]) => ['-c', `${key}=${value}`]),
     ];
     const child = spawn(argv[0]!, argv.slice(1), { env: serverEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.reaper ??= new Reaper();
     this.reaper.watch(child.pid);
     const handle: ServerHandle = {
       pid: child.pid,
@@ -196,7 +198,7 @@ export class ProcessPostgres extends EventEmitter implements DataProvider {
       forEachLine(child.stderr, onLine);
       child.once('error', (error) => resolve(`could not run ${argv.join(' ')}: ${error.message}`));
       child.once('exit', () => {
-        this.reaper.unwatch(child.pid);
+        this.reaper?.unwatch(child.pid);
         // Backends outlive a postmaster that was SIGKILLed for a moment (and hold its output pipes and shared memory,
         // which the next start needs free): end the whole group.
         if (child.pid !== undefined) {

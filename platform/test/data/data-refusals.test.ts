@@ -135,6 +135,36 @@ describe('data services: bad input gets a clear error (process runtime)', () => 
   });
 });
 
+describe('data services when the control plane is killed (process runtime)', () => {
+  const tall = new TallSandbox(DATA);
+
+  afterAll(async () => {
+    await tall.run(['down']);
+  });
+
+  it('kill -9 of the control plane: its database server goes too (the reaper); the next up finds the data', async () => {
+    tall.extraEnv.TALL_PORT = String(await freePort());
+    const router = `http://127.0.0.1:${tall.extraEnv.TALL_PORT}`;
+    expect((await tall.run(['up', '--runtime', 'process'])).code).toBe(0);
+    await http(`${router}/dbapp/rows?value=survivor`, 'POST');
+    const server = (await tall.json<ServicesJson>(['services'])).instances[0]!;
+    const state = JSON.parse(readFileSync(join(tall.stateDir, 'default', 'state.json'), 'utf8')) as { pid: number; dataServers: { name: string; pid: number }[] };
+    expect(state.dataServers).toEqual([expect.objectContaining({ name: 'app-db', pid: server.pid })]);
+    process.kill(state.pid, 'SIGKILL');
+    await waitFor('the database server to be stopped by the reaper', async () => {
+      try {
+        process.kill(server.pid!, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    }, 15_000);
+    const up = await tall.run(['up', '--runtime', 'process']);
+    expect(up.code, up.stderr).toBe(0);
+    expect((await http<{ rows: { value: string }[] }>(`${router}/dbapp/rows`)).body.rows.map((row) => row.value)).toEqual(['survivor']);
+  });
+});
+
 describe('data services in the compose file: mistakes are located and name what exists', () => {
   it('a bind to an undeclared instance, an unknown service or plan', async () => {
     const root = fixtureCopy((text) => text
