@@ -7,8 +7,9 @@
  *  4. time and peak memory to read a 5 MB compose file (compose-parse.ts, in a process of its own);
  *  5–6. failover drills: a frozen instance under load, and callers giving up on a hung handler (failover.ts);
  *  7. `tall check NN` on each lab's solution: time to the verdict, and where it went (check-time.ts);
- *  8. the router with monitoring (metrics, access lines) on and off, in turns (monitoring.ts).
- * Run: npm run bench [-- --seconds 10] [-- --only proxy|up|logs|failover|compose|checks|monitoring]
+ *  8. the router with monitoring (metrics, access lines) on and off, in turns (monitoring.ts);
+ *  9. data services: provisioning a PostgreSQL instance, its resurrection, `up` with one, per runtime (data-provision.ts).
+ * Run: npm run bench [-- --seconds 10] [-- --only proxy|up|logs|failover|compose|checks|monitoring|data]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { logTailBench, type RunFigure } from './log-tail.js';
 import { failoverBench } from './failover.js';
 import { checkTimeBench } from './check-time.js';
 import { monitoringBench } from './monitoring.js';
+import { dataProvisionBench } from './data-provision.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const TALL = join(REPO, 'platform/bin/tall.js');
@@ -127,3 +129,9 @@ if (!only || only === 'compose') {
 if (!only || only === 'failover') await failoverBench(join(REPO, 'platform/test/fixtures/mini'));
 if (!only || only === 'checks') checkTimeBench(REPO);
 if (!only || only === 'monitoring') await monitoringBench(join(REPO, 'platform/test/fixtures/mini'), seconds);
+if (!only || only === 'data') {
+  console.log('\n9. data services (platform/test/fixtures/data): a new PostgreSQL instance until it accepts connections, its server back after a SIGKILL, "tall up" with one');
+  await dataProvisionBench(TALL, join(REPO, 'platform/test/fixtures/data'), 'process');
+  if (dockerAnswers()) await dataProvisionBench(TALL, join(REPO, 'platform/test/fixtures/data'), 'docker');
+  else console.log('   docker   skipped: no engine answers (.ci/install-docker.sh)');
+}

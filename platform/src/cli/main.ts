@@ -14,6 +14,9 @@ import { registerScale } from './verbs/scale.js';
 import { registerUp } from './verbs/up.js';
 import { registerLabVerbs } from './verbs/lab-verbs.js';
 import { registerDev } from './verbs/dev.js';
+import { registerMarketplace } from './verbs/marketplace.js';
+import { registerService } from './verbs/service.js';
+import { registerServices } from './verbs/services.js';
 import { registerSlidesCommand } from '../slides/command.js';
 
 // `tall logs | head`: once the reader has gone, nothing more can be said to anyone. Exit quietly, as git does, rather
@@ -30,7 +33,7 @@ const program = new Command('tall')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerDoctor, registerConfig, registerUp, registerDown, registerPs, registerScale, registerKill, registerLogs, registerEvents, registerDashboard, registerSlidesCommand, registerLabVerbs, registerDev]) register(program);
+for (const register of [registerDoctor, registerConfig, registerUp, registerDown, registerPs, registerScale, registerKill, registerLogs, registerEvents, registerDashboard, registerMarketplace, registerServices, registerService, registerSlidesCommand, registerLabVerbs, registerDev]) register(program);
 
 try {
   rejectUnknownVerb(program, process.argv.slice(2));
@@ -44,7 +47,7 @@ try {
     process.exitCode = error.exitCode;
   } else if (error instanceof ApiError || error instanceof UserError) {
     console.error(color.red(`error: ${error.message}`));
-    if (error instanceof UserError && error.fix) console.error(`fix: ${error.fix}`);
+    if (error.fix) console.error(`fix: ${error.fix}`);
     process.exitCode = 1;
   } else {
     throw error;

@@ -31,6 +31,7 @@ export function composeSchema(): JsonSchema {
   const portObject = ((service.ports!.items as JsonSchema).oneOf as JsonSchema[]).find((branch) => branch.type === 'object') as { properties: Record<string, JsonSchema> };
   portObject.properties.published = { type: ['string', 'integer'] };
   service['x-tall'] = TALL_SCHEMA;
+  (schema as unknown as { properties: Record<string, JsonSchema> }).properties['x-tall'] = TALL_TOP_SCHEMA;
   return schema;
 }
 
@@ -62,6 +63,26 @@ const TALL_SCHEMA: JsonSchema = {
     autoscale: {
       type: 'object',
       properties: { min: { type: 'integer', minimum: 0 }, max: { type: 'integer', minimum: 1 }, target_inflight: { type: 'number', exclusiveMinimum: 0 }, target_cpu: { type: 'number', exclusiveMinimum: 0 } },
+    },
+    bind: { type: 'array', items: { type: 'string' } },
+  },
+};
+
+/**
+ * The top-level `x-tall`: data-service instances the platform provisions before the services bound to them start,
+ * e.g. `x-tall: { services: { shop-db: { service: postgres, plan: small } } }`. Names, services and plans are checked
+ * against the marketplace by parse-compose.ts, which can say which exist.
+ */
+const TALL_TOP_SCHEMA: JsonSchema = {
+  type: ['object', 'null'],
+  properties: {
+    services: {
+      type: ['object', 'null'],
+      additionalProperties: {
+        type: 'object',
+        properties: { service: { type: 'string' }, plan: { type: 'string' } },
+        required: ['service'],
+      },
     },
   },
 };

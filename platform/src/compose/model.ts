@@ -52,6 +52,11 @@ export interface ServiceSpec {
   labels: Record<string, string>;
   limits: ResourceLimits;
   tall: TallServiceSettings;
+  /**
+   * What the platform injects from the service's data-service bindings (DATABASE_URL, VCAP_SERVICES); set by the
+   * control plane, never read from the file. Kept apart from `environment` so `tall config` never shows a credential.
+   */
+  bindingEnvironment?: Record<string, string>;
 }
 
 /** Kit extensions under `x-tall`. Compose ignores them. */
@@ -66,6 +71,16 @@ export interface TallServiceSettings {
   timeouts: Partial<UpstreamTimeouts>;
   metricsPath?: string;
   autoscale?: { min: number; max: number; targetInflight?: number; targetCpu?: number };
+  /** data-service instances (top-level x-tall.services) bound to this service before it starts: `x-tall.bind` */
+  bind?: string[];
+}
+
+/** A data-service instance the compose file asks for (top-level `x-tall.services.<name>`): provisioned by `tall up`. */
+export interface DataServiceDeclaration {
+  name: string;
+  /** a service of the marketplace, e.g. postgres */
+  service: string;
+  plan: string;
 }
 
 export interface Warning {
@@ -80,5 +95,7 @@ export interface ProjectSpec {
   file: string;
   dir: string;
   services: ServiceSpec[];
+  /** top-level x-tall.services, in file order */
+  dataServices?: DataServiceDeclaration[];
   warnings: Warning[];
 }

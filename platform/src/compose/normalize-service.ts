@@ -225,6 +225,7 @@ function parseTall(name: string, raw: Raw, fail: Fail, duration: Duration): Tall
           targetCpu: autoscale.target_cpu as number | undefined,
         }
       : undefined,
+    bind: (raw.bind as string[] | undefined) ?? [],
   };
 }
 

@@ -5,7 +5,8 @@ import { ComposeError } from './errors.js';
 import { pathKey, subject } from './field-path.js';
 import { interpolateDeep } from './interpolate.js';
 import { collected, loadYaml, type LocatedYaml } from './load-yaml.js';
-import type { ProjectSpec, ServiceSpec, Warning } from './model.js';
+import type { DataServiceDeclaration, ProjectSpec, ServiceSpec, Warning } from './model.js';
+import { CATALOG, findService, INSTANCE_NAME } from '../data-services/catalog.js';
 import { normalizeService, ServiceProblem, type Dependency } from './normalize-service.js';
 import { warnUnsupportedFields } from './supported-fields.js';
 import { validateSchema } from './validate-schema.js';
@@ -79,13 +80,49 @@ export function parseCompose(file: string, options: ParseOptions = {}): ProjectS
   found.throwIfAny();
   resolveDependencies(all, dependencies, { error: ({ path, message }) => found.error(path, message), warn: ({ path, message }) => found.warn(path, message) });
   found.throwIfAny();
+  const dataServices = parseDataServices(document['x-tall'], all, (path, message) => found.error(path, message));
+  found.throwIfAny();
 
   const profiles = options.profiles ?? (env.COMPOSE_PROFILES ? env.COMPOSE_PROFILES.split(',') : []);
   const active = all.filter((spec) => spec.profiles.length === 0 || spec.profiles.some((p) => profiles.includes(p)));
   // A dependency on a service whose profile is off is dropped, so the rest can still start.
   const activeNames = new Set(active.map((spec) => spec.name));
   for (const spec of active) spec.dependsOn = Object.fromEntries(Object.entries(spec.dependsOn).filter(([name]) => activeNames.has(name)));
-  return { file: absolute, dir, services: active, warnings: found.sortedWarnings() };
+  return { file: absolute, dir, services: active, dataServices, warnings: found.sortedWarnings() };
+}
+
+/**
+ * The top-level `x-tall.services` (data-service instances `tall up` provisions), checked against the marketplace, and
+ * every service's `x-tall.bind` checked against them: each mistake names what exists.
+ */
+function parseDataServices(raw: unknown, services: ServiceSpec[], error: (path: (string | number)[], message: string) => void): DataServiceDeclaration[] {
+  const declared = ((raw as { services?: Record<string, { service: string; plan?: string }> } | null | undefined)?.services) ?? {};
+  const names = Object.keys(declared);
+  const result: DataServiceDeclaration[] = [];
+  for (const [name, entry] of Object.entries(declared)) {
+    const at = ['x-tall', 'services', name];
+    if (!INSTANCE_NAME.test(name)) error(at, `data service name "${name}" must be lowercase letters, digits and "-", starting with a letter (at most 41 characters), e.g. shop-db`);
+    if (services.some((service) => service.name === name)) error(at, `data service "${name}" has the name of a service of this file; give it another, e.g. ${name}-db`);
+    const offered = findService(entry.service);
+    if (!offered) {
+      error([...at, 'service'], `data service "${name}": the marketplace has no service "${entry.service}" (it has: ${CATALOG.map((service) => service.name).join(', ')})`);
+      continue;
+    }
+    const plan = entry.plan ?? offered.defaultPlan;
+    if (!offered.plans.some((candidate) => candidate.name === plan)) {
+      error([...at, 'plan'], `data service "${name}": ${offered.name} has no plan "${plan}" (plans: ${offered.plans.map((candidate) => candidate.name).join(', ')})`);
+      continue;
+    }
+    result.push({ name, service: offered.name, plan });
+  }
+  for (const service of services) {
+    (service.tall.bind ?? []).forEach((instance, index) => {
+      if (!names.includes(instance)) {
+        error(['services', service.name, 'x-tall', 'bind', index], `service "${service.name}": x-tall.bind names "${instance}", which the top-level x-tall.services does not declare (${names.length ? `declared: ${names.join(', ')}` : 'it declares none'})`);
+      }
+    });
+  }
+  return result;
 }
 
 /** The raw text at a path before interpolation, when it was a string (for messages: `from "${REPLICAS}"`). */

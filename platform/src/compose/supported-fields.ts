@@ -19,7 +19,7 @@ interface Level {
 }
 
 const TALL: Level = {
-  honoured: ['process', 'readiness', 'route', 'balance', 'timeouts', 'metrics_path', 'autoscale'],
+  honoured: ['process', 'readiness', 'route', 'balance', 'timeouts', 'metrics_path', 'autoscale', 'bind'],
   kitSettings: true,
   children: {
     process: { honoured: ['command'], kitSettings: true },
@@ -53,10 +53,17 @@ const SERVICE: Level = {
   },
 };
 
+/** The top-level x-tall: data-service instances, each { service, plan }. */
+const TALL_TOP: Level = {
+  honoured: ['services'],
+  kitSettings: true,
+  children: { services: { each: { honoured: ['service', 'plan'], kitSettings: true } } },
+};
+
 const TOP_LEVEL: Level = {
-  honoured: ['name', 'services', 'version'],
+  honoured: ['name', 'services', 'version', 'x-tall'],
   docker: ['networks', 'volumes'],
-  children: { services: { each: SERVICE } },
+  children: { services: { each: SERVICE }, 'x-tall': TALL_TOP },
 };
 
 export type Warn = (path: (string | number)[], message: string) => void;

@@ -59,7 +59,8 @@ export class ApiServer {
       for await (const chunk of req) raw += chunk;
       send(res, 200, await handler(raw ? JSON.parse(raw) : {}));
     } catch (error) {
-      send(res, error instanceof UserError ? 400 : 500, { error: (error as Error).message });
+      // A user's mistake travels with its fix, so the CLI can say what to do, as it does for local errors.
+      send(res, error instanceof UserError ? 400 : 500, { error: (error as Error).message, fix: error instanceof UserError ? error.fix : undefined });
     }
   }
 }

@@ -182,9 +182,52 @@ export class ControlPlane extends EventEmitter {
     this.events.record('platform', 'stopped every instance');
   }
 
-  private async addInstances(service: ServiceSpec, count: number): Promise<void> {
-    if (count <= 0) return;
+  /**
+   * Gives a service new bindings (the environment its data-service bindings inject) and restarts its instances one at a
+   * time with them, each new one ready before the next old one goes, so the service stays up: Cloud Foundry's "restage
+   * after bind", done as a rolling restart. A service with one instance (or `deploy.update_config.order: start-first`)
+   * starts the new instance before stopping the old; otherwise the old one is drained and stopped first (Compose's
+   * default order). Resolves with the instances that replaced the old ones.
+   */
+  async rebind(serviceName: string, bindingEnvironment: Record<string, string>, timeoutMs = 120_000): Promise<string[]> {
+    const previous = this.requireService(serviceName);
+    const service: ServiceSpec = { ...previous, bindingEnvironment };
+    this.specs.set(serviceName, service);
+    const at = this.project.services.indexOf(previous);
+    if (at >= 0) this.project.services[at] = service;
+    const old = this.instancesOf(serviceName).sort((a, b) => a.index - b.index);
+    const startFirst = service.updateConfig?.order === 'start-first' || old.length === 1;
+    const replacements: string[] = [];
+    const deadline = Date.now() + timeoutMs;
+    for (const instance of old) {
+      if (this.instances.get(instanceId(instance)) !== instance || this.phase === 'stopping') continue;
+      let fresh: Instance;
+      if (startFirst) {
+        [fresh] = (await this.addInstances(service, 1)) as [Instance];
+        await this.waitReady(fresh, deadline);
+        await this.drainAndStop(instance, service);
+      } else {
+        await this.drainAndStop(instance, service);
+        [fresh] = (await this.addInstances(service, 1)) as [Instance];
+        await this.waitReady(fresh, deadline);
+      }
+      replacements.push(instanceId(fresh));
+      this.events.record('replaced', `${instanceId(instance)} replaced by ${instanceId(fresh)} (its bindings changed)`, { service: serviceName, instance: instanceId(fresh) });
+      this.emit('changed');
+    }
+    return replacements;
+  }
+
+  private async waitReady(instance: Instance, deadline: number): Promise<void> {
+    await this.waitUntil(() => instance.ready, deadline).catch(() => {
+      throw new UserError(`${instanceId(instance)} was not ready in time after its restart; the rolling restart stopped there`, `see why: npx tall logs ${instance.service}`);
+    });
+  }
+
+  private async addInstances(service: ServiceSpec, count: number): Promise<Instance[]> {
+    if (count <= 0) return [];
     const handles = await this.runtime.start(service, count);
+    const added: Instance[] = [];
     for (const handle of handles) {
       const instance: Instance = {
         service: service.name,
@@ -198,10 +241,12 @@ export class ControlPlane extends EventEmitter {
       };
       instance.crashes.started();
       this.instances.set(instanceId(instance), instance);
+      added.push(instance);
       this.events.record('started', `${instanceId(instance)} started on ${handle.host}:${handle.port}${handle.pid ? ` (pid ${handle.pid})` : ''}${handle.containerId ? ` (container ${handle.containerId.slice(0, 12)})` : ''}`, { service: service.name, instance: instanceId(instance) });
       this.watch(instance, service);
     }
     this.emit('changed');
+    return added;
   }
 
   private watch(instance: Instance, service: ServiceSpec): void {

@@ -21,6 +21,9 @@ import { writeState, type PlatformState } from './state-file.js';
 import { firstFreePort } from '../util/ports.js';
 import { processStartTime } from '../util/process-identity.js';
 import { ensurePrivateDir } from '../util/private-files.js';
+import { Redactor } from '../data-services/credentials.js';
+import { DataServices } from '../data-services/data-services.js';
+import { dataServiceRoutes } from '../data-services/api-routes.js';
 
 /** What the platform client settled before starting the control plane (nothing here is a secret: it is in argv). */
 export interface DaemonOptions {
@@ -47,6 +50,10 @@ async function main(options: DaemonOptions): Promise<void> {
     logs.write('platform', `${event.type}: ${event.message}`);
     monitoring?.changed();
   }, limits.events);
+  // Data-service passwords are masked in everything the platform writes down (an app may print its DATABASE_URL).
+  const redactor = new Redactor();
+  logs.setRedactor((line) => redactor.redact(line));
+  events.setRedactor((text) => redactor.redact(text));
   const marker = `--- platform started ${new Date().toISOString()} (${options.runtime} runtime) ---`;
   logs.write('platform', marker);
   events.mark(marker);
@@ -96,7 +103,10 @@ async function main(options: DaemonOptions): Promise<void> {
     state.routerUrl = `http://127.0.0.1:${router.port}`;
     plane = new ControlPlane(project, setup.runtime, router, events, logs);
     const controlPlane = plane;
+    const data = new DataServices(env, options.runtime, project, events, logs, redactor);
+    data.attach(controlPlane);
     const api = new ApiServer({
+      ...dataServiceRoutes(data),
       'POST /status': async () => state,
       'POST /scale': async (body) => controlPlane.scale(String(body.service), Number(body.replicas)),
       'POST /kill': async (body) => controlPlane.kill(String(body.service), body.index === undefined ? undefined : Number(body.index)),
@@ -106,19 +116,27 @@ async function main(options: DaemonOptions): Promise<void> {
         return { stopping: true };
       },
     });
-    monitoring = new PlatformMonitoring({ plane: controlPlane, router, events, api, state: () => state, root: env.root });
+    monitoring = new PlatformMonitoring({ plane: controlPlane, router, events, api, state: () => state, dataServices: () => data.broker.instances(), root: env.root });
     const watched = monitoring;
     stop = async () => {
       state.phase = 'stopping';
       publish();
       await watched.stop();
+      // Apps first, then their databases: no app sees its database go while it still serves.
+      data.quiesce();
       await controlPlane.shutdown();
+      await data.shutdown().catch((error: Error) => logs.write('platform', `data services: ${error.message}`));
       await router.close();
       logs.write('router', 'router stopped');
       await api.close();
     };
     state.api = { port: await api.listen(), token: api.token };
     state.metricsUrl = await watched.start();
+    data.broker.on('changed', () => {
+      state.dataServers = data.broker.instances().flatMap((instance) => (instance.pid ? [{ name: instance.name, pid: instance.pid, pidStartTime: instance.pidStartTime }] : []));
+      watched.changed();
+      publish();
+    });
     controlPlane.on('changed', () => {
       watched.changed();
       state.phase = controlPlane.phase === 'starting' ? state.phase : controlPlane.phase;
@@ -133,7 +151,8 @@ async function main(options: DaemonOptions): Promise<void> {
     state.progress.push(listening);
     logs.write('router', listening);
     publish();
-    await setup.runtime.prepare(project, progress);
+    // Side by side: images build while the databases start; bound services start only after both.
+    await Promise.all([setup.runtime.prepare(project, progress), data.prepare(progress)]);
     state.phase = 'starting';
     publish();
     await controlPlane.up(options.timeoutMs, progress);

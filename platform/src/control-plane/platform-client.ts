@@ -19,6 +19,14 @@ import type { InstanceView } from './instance.js';
 import { readState, removeState, type PlatformState } from './state-file.js';
 import { UserError } from './user-error.js';
 import type { Warning } from '../compose/model.js';
+import type { InstanceView as DataInstanceView } from '../data-services/broker.js';
+import type { LastOperation } from '../data-services/broker-store.js';
+import type { BackupInfo } from '../data-services/backups.js';
+import type { BindOutcome } from '../data-services/data-services.js';
+import { CATALOG, type CatalogService } from '../data-services/catalog.js';
+
+/** Data-service calls may wait for a server to start or for a rolling restart of the bound service. */
+const DATA_TIMEOUT_MS = 600_000;
 
 const DAEMON = fileURLToPath(new URL('./daemon.ts', import.meta.url));
 // Resolved from the kit itself, not from the folder the system lives in (which may have no node_modules).
@@ -148,6 +156,52 @@ export class PlatformClient {
 
   kill(service: string, index?: number): Promise<InstanceView> {
     return callApi(this.requireRunning(), '/kill', { service, index });
+  }
+
+  // --- data services (the broker in the control plane) ----------------------------------------------------------
+
+  /** The marketplace: asked of the running broker, or the kit's own catalog when the platform is not running. */
+  async catalog(): Promise<CatalogService[]> {
+    const state = this.running();
+    return state ? callApi(state, '/data/catalog') : CATALOG;
+  }
+
+  dataInstances(): Promise<DataInstanceView[]> {
+    return callApi(this.requireRunning(), '/data/instances');
+  }
+
+  /** Provisions an instance; returns at once ("in progress") unless `wait`, then once it succeeded or failed. */
+  createDataService(service: string, name: string, options: { plan?: string; wait?: boolean } = {}): Promise<DataInstanceView> {
+    return callApi(this.requireRunning(), '/data/create', { service, name, plan: options.plan, wait: options.wait }, DATA_TIMEOUT_MS);
+  }
+
+  lastOperation(name: string): Promise<{ name: string; lastOperation: LastOperation }> {
+    return callApi(this.requireRunning(), '/data/last-operation', { name });
+  }
+
+  /** Binds and restarts the app's instances one at a time with the binding in their environment. */
+  bindDataService(app: string, instance: string): Promise<BindOutcome> {
+    return callApi(this.requireRunning(), '/data/bind', { app, instance }, DATA_TIMEOUT_MS);
+  }
+
+  unbindDataService(app: string, instance: string): Promise<BindOutcome> {
+    return callApi(this.requireRunning(), '/data/unbind', { app, instance }, DATA_TIMEOUT_MS);
+  }
+
+  deleteDataService(name: string): Promise<{ name: string; deleted: boolean }> {
+    return callApi(this.requireRunning(), '/data/delete', { name }, DATA_TIMEOUT_MS);
+  }
+
+  backupDataService(name: string): Promise<BackupInfo> {
+    return callApi(this.requireRunning(), '/data/backup', { name }, DATA_TIMEOUT_MS);
+  }
+
+  dataBackups(name: string): Promise<BackupInfo[]> {
+    return callApi(this.requireRunning(), '/data/backups', { name });
+  }
+
+  restoreDataService(name: string, backup: string): Promise<{ id: string; file: string }> {
+    return callApi(this.requireRunning(), '/data/restore', { name, backup }, DATA_TIMEOUT_MS);
   }
 
   /** Stops the control plane and everything it started; then whatever a control plane that died left behind. */

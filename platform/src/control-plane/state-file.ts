@@ -27,6 +27,11 @@ export interface PlatformState {
   failure?: StartupFailure;
   services: ServiceView[];
   instances: InstanceView[];
+  /**
+   * process runtime: the data services' database servers while they run (no secret), so what a dead control plane left
+   * running is found and stopped like its instances
+   */
+  dataServers?: { name: string; pid: number; pidStartTime?: string }[];
 }
 
 export const stateFile = (stateDir: string) => join(stateDir, 'state.json');

@@ -4,7 +4,9 @@ import { RotatingJsonl } from './rotating-jsonl.js';
 export type PlatformEventType =
   | 'platform' | 'started' | 'ready' | 'not-ready' | 'crashed' | 'unhealthy' | 'restarting' | 'restarted'
   | 'killed' | 'scaled' | 'stopping' | 'stopped' | 'drained' | 'failed' | 'ejected' | 'returned' | 'exposed' | 'exited'
-  | 'metrics-failing' | 'metrics-back';
+  | 'metrics-failing' | 'metrics-back'
+  // data services: the broker's operations, its resurrector, and the rolling restarts bindings cause
+  | 'provisioning' | 'provisioned' | 'deprovisioned' | 'bound' | 'unbound' | 'replaced' | 'resurrected' | 'backed-up' | 'restored' | 'port-changed';
 
 export interface PlatformEvent {
   time: string;
@@ -21,13 +23,19 @@ export interface PlatformEvent {
 export class EventLog {
   private readonly recent: PlatformEvent[] = [];
   private readonly out: RotatingJsonl;
+  private redact: (text: string) => string = (text) => text;
 
   constructor(file: string, private readonly onEvent?: (event: PlatformEvent) => void, limits: RotationLimits = DEFAULT_LIMITS.events) {
     this.out = new RotatingJsonl(file, limits, (error) => console.error(`event log: ${file}: ${error.message}`));
   }
 
+  /** Every message passes through `redact` first: no credential reaches the events file. */
+  setRedactor(redact: (text: string) => string): void {
+    this.redact = redact;
+  }
+
   record(type: PlatformEventType, message: string, where: { service?: string; instance?: string } = {}): PlatformEvent {
-    const event = this.append(type, message, where);
+    const event = this.append(type, this.redact(message), where);
     this.onEvent?.(event);
     return event;
   }

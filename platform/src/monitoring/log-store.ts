@@ -22,6 +22,8 @@ export class LogStore {
   private readonly out: RotatingJsonl;
   private readonly rate: SourceRateLimit;
   private readonly tails = new Map<string, string[]>();
+  /** masks secrets (data-service passwords) in every line before it is stored */
+  private redact: (line: string) => string = (line) => line;
 
   constructor(file: string, limits: LogLimits = DEFAULT_LIMITS) {
     this.out = new RotatingJsonl(file, limits.logs, (error) => console.error(`log store: ${file}: ${error.message}`));
@@ -30,7 +32,12 @@ export class LogStore {
 
   write(source: string, line: string): void {
     if (source !== UNLIMITED && !this.rate.admit(source)) return;
-    this.append(source, capLine(line));
+    this.append(source, capLine(this.redact(line)));
+  }
+
+  /** From now on every line passes through `redact` first (an app that prints its DATABASE_URL is masked). */
+  setRedactor(redact: (line: string) => string): void {
+    this.redact = redact;
   }
 
   tail(source: string, lines = 20): string[] {

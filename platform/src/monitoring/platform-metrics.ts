@@ -1,12 +1,14 @@
 import { Gauge, Registry } from 'prom-client';
 import type { InstanceView } from '../control-plane/instance.js';
 import type { ServiceView } from '../control-plane/control-plane.js';
+import type { InstanceView as DataServiceView } from '../data-services/broker.js';
 
 /**
  * The platform's own figures, read from the control plane each time they are scraped: how many instances each service
- * wants and has ready, in which state each instance is, how often it was restarted, whether the router ejected it.
+ * wants and has ready, in which state each instance is, how often it was restarted, whether the router ejected it;
+ * and the broker's: each data-service instance's server state, its bindings, how often the resurrector brought it back.
  */
-export function platformMetrics(view: () => { services: ServiceView[]; instances: InstanceView[] }): Registry {
+export function platformMetrics(view: () => { services: ServiceView[]; instances: InstanceView[]; dataServices: readonly DataServiceView[] }): Registry {
   const registry = new Registry();
   const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: (set: (labels: Record<L, string>, value: number) => void) => void) =>
     new Gauge({
@@ -33,6 +35,15 @@ export function platformMetrics(view: () => { services: ServiceView[]; instances
   });
   gauge('tall_instance_restarts', 'How often the platform restarted each instance', ['service', 'instance'], (set) => {
     for (const instance of view().instances) set({ service: instance.service, instance: instance.id }, instance.restarts);
+  });
+  gauge('tall_data_service_up', 'Each data-service instance and its server state (1 for the state it is in)', ['instance', 'service', 'plan', 'server'], (set) => {
+    for (const data of view().dataServices) set({ instance: data.name, service: data.service, plan: data.plan, server: data.server }, 1);
+  });
+  gauge('tall_data_service_bindings', 'Services bound to each data-service instance', ['instance'], (set) => {
+    for (const data of view().dataServices) set({ instance: data.name }, data.bindings.length);
+  });
+  gauge('tall_data_service_resurrections', 'How often the broker brought each data-service instance\'s server back', ['instance'], (set) => {
+    for (const data of view().dataServices) set({ instance: data.name }, data.resurrections);
   });
   return registry;
 }

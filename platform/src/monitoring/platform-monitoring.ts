@@ -7,6 +7,7 @@ import type { ApiServer } from '../control-plane/api-server.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
 import type { PlatformState } from '../control-plane/state-file.js';
 import type { RouterThread } from '../routing/router-thread.js';
+import type { InstanceView as DataServiceView } from '../data-services/broker.js';
 import { Dashboard } from './dashboard/dashboard-server.js';
 import { dashboardView, type ViewSources } from './dashboard/dashboard-view.js';
 import { labStatusReader } from './dashboard/lab-status.js';
@@ -22,6 +23,8 @@ export interface MonitoringParts {
   events: EventLog;
   api: ApiServer;
   state: () => PlatformState;
+  /** the broker's instances, as people are shown them (no secret) */
+  dataServices: () => readonly DataServiceView[];
   /** the platform's root (services/compose.yaml's folder's parent): where .tall/progress.json is */
   root: string;
 }
@@ -39,13 +42,14 @@ export class PlatformMonitoring {
       outcome.ok ? `${target.instance}: its metrics can be scraped again` : `${target.instance}: its metrics could not be scraped (${outcome.error}); tall_instance_scrape_up is 0 until they can`,
       { service: target.service, instance: target.instance },
     ));
-    const registry = platformMetrics(() => ({ services: plane.services(), instances: plane.instanceViews() }));
+    const registry = platformMetrics(() => ({ services: plane.services(), instances: plane.instanceViews(), dataServices: parts.dataServices() }));
     this.scraper.register(registry);
     this.metrics = new MetricsServer({ router: () => router.metrics(), platform: registry, instances: (reserved) => this.scraper.exposition(reserved) });
     const routes = plane.project.services.flatMap((service) => (service.tall.route ? [service.tall.route] : []));
     this.sampler = new RedSampler(() => router.totals(), () => routes, (point) => this.dashboard.pushPoint(point));
     const sources: ViewSources = {
       state: parts.state,
+      dataServices: parts.dataServices,
       events: () => events.all(),
       vitals: () => this.scraper.vitals(),
       scraped: new Set(plane.project.services.filter((service) => service.tall.metricsPath).map((service) => service.name)),

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { labStatusReader } from '../../src/monitoring/dashboard/lab-status.js';
 import type { PlatformState } from '../../src/control-plane/state-file.js';
+import type { InstanceView as DataServiceView } from '../../src/data-services/broker.js';
 import { dashboardView } from '../../src/monitoring/dashboard/dashboard-view.js';
-import { MASK, masked, maskText } from '../../src/monitoring/dashboard/mask.js';
+import { MASK, maskText } from '../../src/monitoring/dashboard/mask.js';
 import { pointBetween, quantileMs } from '../../src/monitoring/dashboard/red-sampler.js';
 import { DURATION_BUCKETS } from '../../src/routing/router-metrics.js';
 
@@ -17,35 +18,36 @@ const state = (extra: Record<string, unknown> = {}): PlatformState => ({
   ...extra,
 } as PlatformState);
 
-const view = (extra?: Record<string, unknown>) => dashboardView({ state: () => state(extra), events: () => [], vitals: () => ({}), scraped: new Set(['catalog']), lab: () => undefined });
+const view = (dataServices: readonly DataServiceView[] = []) => dashboardView({ state: () => state(), dataServices: () => dataServices, events: () => [], vitals: () => ({}), scraped: new Set(['catalog']), lab: () => undefined });
 
 describe('what the dashboard shows', () => {
-  it('never the API token, pids or environment; data services "none" (null) when the state has none', () => {
+  it('never the API token, pids or environment; no data services when the broker has none', () => {
     const shown = view();
     expect(JSON.stringify(shown)).not.toContain('the-api-token');
     expect(shown.instances[0]).not.toHaveProperty('pid');
-    expect(shown.dataServices).toBeNull();
+    expect(shown.dataServices).toEqual([]);
     expect(shown.services[0]).toMatchObject({ name: 'catalog', metrics: true });
     expect(shown.lab).toBeNull();
   });
 
-  it('data services and bindings as the state has them, with every credential masked', () => {
-    const shown = view({
-      dataServices: [{ name: 'orders-db', kind: 'postgres', instance: 'orders-db/1', address: '127.0.0.1:5432' }],
-      bindings: [{ service: 'orders', dataService: 'orders-db', credentials: { uri: 'postgres://shop:s3cret@127.0.0.1:5432/orders?sslpassword=x2&application_name=a', username: 'shop', password: 's3cret', port: 5432 }, env: { DATABASE_URL: 'postgres://shop:s3cret@127.0.0.1:5432/orders', API_KEY: 'k-123' } }],
-    });
+  it('data services with what is bound to them, no pid or storage path, and a URL\'s password masked even if the broker forgot', () => {
+    const shown = view([{
+      name: 'orders-db', service: 'postgres', plan: 'small', planDescription: '', createdAt: '', declared: true,
+      lastOperation: { type: 'create', state: 'succeeded', description: '', updatedAt: '' }, server: 'running', runtime: 'process',
+      url: 'postgres://shop:s3cret@127.0.0.1:5432/orders?sslpassword=x2&application_name=a', pid: 42, storage: '/secret/path',
+      bindings: [{ app: 'orders', createdAt: '', declared: true }], resurrections: 1,
+    }]);
     const text = JSON.stringify(shown.dataServices);
-    for (const secret of ['s3cret', 'x2', 'k-123']) expect(text).not.toContain(secret);
-    expect(text).toContain('orders-db');
-    expect(text).toContain(`postgres://shop:${MASK}@127.0.0.1:5432/orders?sslpassword=${MASK}&application_name=a`);
-    expect(text).toContain('"username":"shop"');
-    expect(text).toContain('"port":5432');
+    for (const hidden of ['s3cret', 'x2', '/secret/path', '42']) expect(text).not.toContain(hidden);
+    expect(shown.dataServices).toEqual([{
+      name: 'orders-db', service: 'postgres', plan: 'small', server: 'running', operation: 'create succeeded', boundTo: ['orders'], resurrections: 1,
+      url: `postgres://shop:${MASK}@127.0.0.1:5432/orders?sslpassword=${MASK}&application_name=a`,
+    }]);
   });
 
-  it('masks passwords in URLs anywhere, and credential-like keys whatever their nesting', () => {
+  it('masks passwords in URLs anywhere', () => {
     expect(maskText('redis://:hunter2@127.0.0.1:6379/0')).toBe(`redis://:${MASK}@127.0.0.1:6379/0`);
     expect(maskText('amqp://guest@127.0.0.1')).toBe('amqp://guest@127.0.0.1');
-    expect(masked({ a: [{ clientSecret: 'x', accessToken: 'y', privateKey: 'z', key: 'w', host: 'h', tls: true }] })).toEqual({ a: [{ clientSecret: MASK, accessToken: MASK, privateKey: MASK, key: MASK, host: 'h', tls: true }] });
   });
 });
 

@@ -266,7 +266,7 @@ describe('values that were silently wrong', () => {
       '18:42: service "web": "env_file[0].format" is not supported by the kit and is ignored',
       '20:34: service "web": "x-tall.readiness.period" is not a kit setting (known: path, interval, timeout, failure_threshold)',
       '21:36: service "web": "x-tall.autoscale.cooldown" is not a kit setting (known: min, max, target_inflight, target_cpu)',
-      '22:7: service "web": "x-tall.colour" is not a kit setting (known: process, readiness, route, balance, timeouts, metrics_path, autoscale)',
+      '22:7: service "web": "x-tall.colour" is not a kit setting (known: process, readiness, route, balance, timeouts, metrics_path, autoscale, bind)',
       '23:5: service "web": "privileged" is not supported by the kit and is ignored',
       '26:1: top-level "configs" is not supported by the kit and is ignored',
     ]);

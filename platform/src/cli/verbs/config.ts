@@ -41,13 +41,15 @@ export function registerConfig(program: Command): void {
         throw new CliError(error.problems.map((problem) => problem.message).join('\nerror: '), `fix the compose file; "npx tall config" checks it again without starting anything`);
       }
       if (options.json) {
-        printJson({ ok: true, file: project.file, env: env.name, routerUrl, services: project.services, warnings: project.warnings });
+        printJson({ ok: true, file: project.file, env: env.name, routerUrl, services: project.services, dataServices: project.dataServices ?? [], warnings: project.warnings });
         return;
       }
       printWarnings(project.warnings);
       const services = Object.fromEntries(project.services.map(({ name, ...spec }) => [name, spec]));
       console.log(color.dim(`# ${env.composeFile}, environment "${env.name}", ROUTER_URL=${routerUrl}: ${project.services.length} service${project.services.length === 1 ? '' : 's'}`));
-      const document = new YAML.Document({ services });
+      // Data-service instances `up` provisions (top-level x-tall.services); each service's x-tall.bind is in its settings.
+      const dataServices = Object.fromEntries((project.dataServices ?? []).map(({ name, ...declared }) => [name, declared]));
+      const document = new YAML.Document(Object.keys(dataServices).length > 0 ? { 'x-tall': { services: dataServices }, services } : { services });
       // Lists of words (commands, healthcheck tests) read best on one line, as they are usually written.
       YAML.visit(document, { Seq: (_key, node) => void (node.flow = node.items.every(YAML.isScalar)) });
       process.stdout.write(document.toString({ lineWidth: 0 }));

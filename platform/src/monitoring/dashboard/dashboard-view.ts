@@ -2,7 +2,8 @@ import type { PlatformState } from '../../control-plane/state-file.js';
 import type { PlatformEvent } from '../event-log.js';
 import type { InstanceVitals } from '../instance-scraper.js';
 import type { LabStatus } from './lab-status.js';
-import { masked } from './mask.js';
+import type { InstanceView as DataServiceView } from '../../data-services/broker.js';
+import { maskText } from './mask.js';
 
 /** Everything the dashboard page shows but the charts: no token, no environment variable, no credential. */
 export interface DashboardView {
@@ -16,13 +17,25 @@ export interface DashboardView {
   instances: (Omit<PlatformState['instances'][number], 'pid' | 'pidStartTime' | 'containerId'> & { vitals?: InstanceVitals })[];
   /** newest last */
   events: PlatformEvent[];
-  /** whatever the platform state says about data services and their bindings, masked; null when it says nothing */
-  dataServices: unknown;
+  /** the broker's instances and what is bound to them; a URL's password masked */
+  dataServices: DataServiceRow[];
   lab: LabStatus | null;
+}
+
+export interface DataServiceRow {
+  name: string;
+  service: string;
+  plan: string;
+  server: string;
+  operation: string;
+  url?: string;
+  boundTo: string[];
+  resurrections: number;
 }
 
 export interface ViewSources {
   state: () => PlatformState;
+  dataServices: () => readonly DataServiceView[];
   events: () => readonly PlatformEvent[];
   vitals: () => Record<string, InstanceVitals>;
   /** services that declare x-tall.metrics_path */
@@ -35,9 +48,6 @@ const RECENT_EVENTS = 40;
 export function dashboardView(sources: ViewSources): DashboardView {
   const state = sources.state();
   const vitals = sources.vitals();
-  // Whatever a data-service broker adds to the state (dataServices, bindings): read as it comes, shown masked.
-  const extra = state as unknown as Record<string, unknown>;
-  const data = extra.dataServices ?? extra.bindings;
   return {
     env: state.env,
     runtime: state.runtime,
@@ -49,7 +59,14 @@ export function dashboardView(sources: ViewSources): DashboardView {
     // An instance that is not running has no figures of its own (the last ones were its previous process's).
     instances: state.instances.map(({ pid: _pid, pidStartTime: _start, containerId: _container, ...instance }) => ({ ...instance, vitals: instance.state === 'running' ? vitals[instance.id] : undefined })),
     events: sources.events().filter((event) => event.type !== 'platform' || !event.message.startsWith('---')).slice(-RECENT_EVENTS),
-    dataServices: data === undefined || data === null ? null : masked(extra.bindings !== undefined && extra.dataServices !== undefined ? { services: extra.dataServices, bindings: extra.bindings } : data),
+    // Picked field by field (no pid, no storage path); the URL is masked by the broker already, and once more here.
+    dataServices: sources.dataServices().map((data) => ({
+      name: data.name, service: data.service, plan: data.plan, server: data.server,
+      operation: `${data.lastOperation.type} ${data.lastOperation.state}`,
+      url: data.url === undefined ? undefined : maskText(data.url),
+      boundTo: data.bindings.map((binding) => binding.app),
+      resurrections: data.resurrections,
+    })),
     lab: sources.lab() ?? null,
   };
 }

@@ -28,6 +28,17 @@ export function nodeBaseImage(env: NodeJS.ProcessEnv = process.env): BaseImageRu
   };
 }
 
+/** The data services' PostgreSQL (data-services/docker-postgres.ts): postgres:15, or offline the host-built tall/postgres:15. */
+export function postgresBaseImage(env: NodeJS.ProcessEnv = process.env): BaseImageRule {
+  return {
+    what: 'PostgreSQL',
+    variable: 'TALL_POSTGRES_IMAGE',
+    publicImage: env.TALL_PUBLIC_POSTGRES_IMAGE || 'postgres:15',
+    hostImage: env.TALL_HOST_POSTGRES_IMAGE || 'tall/postgres:15',
+    hostBuild: { target: 'postgres', nameVariable: 'TALL_POSTGRES_IMAGE_NAME' },
+  };
+}
+
 export type PullOutcome = { ok: true; seconds: number } | { ok: false; reason: string; registryAnswered: boolean };
 export type HostBuildability = { possible: true } | { possible: false; why: string; fix?: string };
 export type HostBuildOutcome = { ok: true; seconds: number } | { ok: false; reason: string };

@@ -4,7 +4,7 @@ import { constants as osConstants } from 'node:os';
 import type { ProjectSpec, ServiceSpec } from '../../compose/model.js';
 import type { ExecResult, ExitInfo, InstanceHandle, Runtime } from '../runtime.js';
 import { ComposeProject, composeError, isComposeFailure } from './compose-project.js';
-import { overridePath, writeOverride } from './compose-override.js';
+import { bindingVariables, overridePath, writeOverride } from './compose-override.js';
 import { ContainerLogs } from './container-logs.js';
 import { docker, DockerCommandError, inspectContainers, isGone, loopbackPort, runDockerRaw, type ContainerInfo } from './docker-cli.js';
 import { dockerAvailable } from './docker-availability.js';
@@ -51,6 +51,8 @@ export class DockerRuntime extends EventEmitter implements Runtime {
   private readonly events: ContainerEvents;
   private readonly logs: ContainerLogs;
   private readonly services = new Map<string, ServiceSpec>();
+  /** per service, the bindings the override was last written with */
+  private readonly writtenBindings = new Map<string, string>();
   /** containers this runtime started, by full id */
   private readonly tracked = new Map<string, Tracked>();
   /** containers being stopped or removed on purpose: their death is not news */
@@ -127,7 +129,8 @@ export class DockerRuntime extends EventEmitter implements Runtime {
   async start(service: ServiceSpec, count: number): Promise<InstanceHandle[]> {
     if (count <= 0) return [];
     this.assertRunning();
-    if (!this.services.has(service.name) || !existsSync(overridePath(this.options.stateDir))) {
+    // A new service, or bindings that changed since the override was written (the containers made now must get them).
+    if (!this.services.has(service.name) || !existsSync(overridePath(this.options.stateDir)) || this.writtenBindings.get(service.name) !== JSON.stringify(service.bindingEnvironment ?? {})) {
       this.services.set(service.name, service);
       this.writeOverride();
     }
@@ -247,7 +250,10 @@ export class DockerRuntime extends EventEmitter implements Runtime {
 
 
   private writeOverride(): void {
-    writeOverride(this.options.stateDir, [...this.services.values()]);
+    const services = [...this.services.values()];
+    for (const [name, value] of Object.entries(bindingVariables(services))) this.compose.setVariable(name, value);
+    for (const service of services) this.writtenBindings.set(service.name, JSON.stringify(service.bindingEnvironment ?? {}));
+    writeOverride(this.options.stateDir, services);
   }
 
   /** Before anything is bundled: a machine without a base image fails here, fast and with the fix. */

@@ -1,4 +1,5 @@
 import type { InstanceView } from '../../control-plane/instance.js';
+import type { PlatformState } from '../../control-plane/state-file.js';
 import { isAlive, isSameProcess, killGroupIfSame } from '../../util/process-identity.js';
 import type { RuntimeDriver } from '../registry.js';
 import { ProcessRuntime } from './process-runtime.js';
@@ -14,10 +15,10 @@ export const processDriver: RuntimeDriver = {
     return { runtime: new ProcessRuntime({ envName: env.name }), extraRouterHosts: [], interpolation };
   },
   async leftovers(record) {
-    return record.instances.filter(stillOurs).map(describe);
+    return processesOf(record).filter(stillOurs).map(describe);
   },
   async cleanUpLeftovers(record) {
-    const killed = record.instances.filter((instance) => instance.pid !== undefined && killGroupIfSame(instance.pid, instance.pidStartTime));
+    const killed = processesOf(record).filter((instance) => instance.pid !== undefined && killGroupIfSame(instance.pid, instance.pidStartTime));
     // Wait until they are really gone, so what starts next finds their ports and files free.
     const deadline = Date.now() + 3000;
     while (killed.some(stillOurs) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -29,8 +30,13 @@ export const processDriver: RuntimeDriver = {
   },
 };
 
-function stillOurs(instance: InstanceView): boolean {
+/** The instances' processes and the data services' database servers, each as { id, pid, pidStartTime }. */
+function processesOf(record: PlatformState): Pick<InstanceView, 'id' | 'pid' | 'pidStartTime'>[] {
+  return [...record.instances, ...(record.dataServers ?? []).map((server) => ({ id: `database server of ${server.name}`, pid: server.pid, pidStartTime: server.pidStartTime }))];
+}
+
+function stillOurs(instance: Pick<InstanceView, 'pid' | 'pidStartTime'>): boolean {
   return instance.pid !== undefined && isAlive(instance.pid) && isSameProcess(instance.pid, instance.pidStartTime);
 }
 
-const describe = (instance: InstanceView) => `${instance.id} (pid ${instance.pid})`;
+const describe = (instance: Pick<InstanceView, 'id' | 'pid'>) => `${instance.id} (pid ${instance.pid})`;

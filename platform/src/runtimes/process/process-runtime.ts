@@ -106,6 +106,8 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
     const env: Record<string, string> = {
       ...inherited,
       ...service.environment,
+      // Data-service bindings (DATABASE_URL, VCAP_SERVICES), as Cloud Foundry injects them.
+      ...(service.bindingEnvironment ?? {}),
       PORT: String(handle.port),
       // Where to listen: loopback only, so the instance is reachable through the router and never from the network.
       HOST: '127.0.0.1',

@@ -158,14 +158,15 @@
         : el('div', { class: 'dim' }, 'not checked yet: npx tall check'));
   }
 
-  /** Whatever the platform state says about data services: a list of items shown as fields, or the masked JSON. */
+  /** The broker's instances: state, plan, what is bound, the URL with its password masked. */
   function renderDataServices() {
     const box = $('#data-services');
     const data = view.dataServices;
-    if (data === null || data === undefined || (Array.isArray(data) && data.length === 0)) return box.replaceChildren(el('span', { class: 'dim' }, 'none'));
-    const items = Array.isArray(data) ? data : Object.entries(data).flatMap(([key, value]) => (Array.isArray(value) ? value.map((item) => ({ group: key, ...item })) : [{ name: key, ...(typeof value === 'object' ? value : { value }) }]));
-    box.replaceChildren(...items.map((item) => el('div', { class: 'item' }, el('dl', {}, ...Object.entries(item).flatMap(([key, value]) =>
-      [el('dt', {}, key), el('dd', {}, typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value))])))));
+    if (data.length === 0) return box.replaceChildren(el('span', { class: 'dim' }, 'none: npx tall marketplace, then npx tall service create'));
+    box.replaceChildren(...data.map((item) => el('div', { class: 'item', 'data-data-service': item.name },
+      el('div', {}, el('strong', {}, item.name), ' ', badge(item.server, item.server === 'running' ? 'good' : 'bad'), ` ${item.service} · plan ${item.plan} · ${item.operation}`),
+      el('div', { class: 'dim' }, `bound to: ${item.boundTo.join(', ') || 'nothing'}${item.resurrections ? ` · brought back ${item.resurrections}×` : ''}`),
+      item.url ? el('code', {}, item.url) : '')));
   }
 
   function render() {

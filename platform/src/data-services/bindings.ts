@@ -1,0 +1,48 @@
+import type { InstanceRecord } from './broker-store.js';
+import { findService } from './catalog.js';
+import { connectionUrl, type Credentials, type Endpoint } from './credentials.js';
+
+/** One binding as the app sees it: the instance, its credentials, and where the app reaches it. */
+export interface BoundInstance {
+  record: InstanceRecord;
+  credentials: Credentials;
+  endpoint: Endpoint;
+  /** when this app was bound to it: the first binding gives DATABASE_URL */
+  boundAt: string;
+}
+
+/**
+ * The environment a service's bindings inject, as Cloud Foundry does: VCAP_SERVICES (its JSON, keyed by the
+ * marketplace service, each binding with `credentials`), plus DATABASE_URL — the Heroku/twelve-factor name most
+ * libraries read — of the first binding (by binding time) when there are several.
+ */
+export function bindingEnvironment(bound: BoundInstance[]): Record<string, string> {
+  if (bound.length === 0) return {};
+  const ordered = [...bound].sort((a, b) => a.boundAt.localeCompare(b.boundAt) || a.record.name.localeCompare(b.record.name));
+  const vcap: Record<string, unknown[]> = {};
+  for (const { record, credentials, endpoint } of ordered) {
+    const uri = connectionUrl(credentials, endpoint);
+    (vcap[record.service] ??= []).push({
+      label: record.service,
+      provider: null,
+      plan: record.plan,
+      name: record.name,
+      instance_name: record.name,
+      binding_name: null,
+      tags: findService(record.service)?.tags ?? [],
+      credentials: {
+        uri,
+        jdbcUrl: `jdbc:postgresql://${endpoint.host}:${endpoint.port}/${credentials.database}?user=${credentials.username}&password=${credentials.password}`,
+        hostname: endpoint.host,
+        port: endpoint.port,
+        name: credentials.database,
+        username: credentials.username,
+        password: credentials.password,
+      },
+      syslog_drain_url: null,
+      volume_mounts: [],
+    });
+  }
+  const first = ordered[0]!;
+  return { DATABASE_URL: connectionUrl(first.credentials, first.endpoint), VCAP_SERVICES: JSON.stringify(vcap) };
+}
