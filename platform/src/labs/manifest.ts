@@ -116,9 +116,13 @@ export function findLab(manifest: Manifest, ref: string): Lab | undefined {
   return manifest.labs.find((lab) => lab.id === asId || `${lab.id}-${lab.slug}` === text || lab.slug === text);
 }
 
-/** The folder whose files are the lab's starting state: the previous lab's solution, or the shop as shipped. */
+/**
+ * The folder whose files are the lab's starting state: the solution of the last lab before it that is written, or the
+ * shop as shipped. (While a lab of the path is still unwritten, the next one starts where the one before it ended.)
+ */
 export function startingStateDir(manifest: Manifest, lab: Lab): string {
-  return lab.index === 0 ? manifest.startDir : manifest.labs[lab.index - 1]!.solutionDir;
+  const previous = manifest.labs.slice(0, lab.index).reverse().find((earlier) => earlier.available);
+  return previous ? previous.solutionDir : manifest.startDir;
 }
 
 export function nextLab(manifest: Manifest, lab: Lab): Lab | undefined {
