@@ -41,6 +41,8 @@ export class DockerPostgres extends EventEmitter implements DataProvider {
   private readonly events: ContainerEvents;
   private readonly containers = new Map<string, { id: string; stopping: boolean; handle: ServerHandle }>();
   private image?: Promise<string>;
+  /** One `compose up` at a time: the first creates the project's network, and two creating it at once make one fail. */
+  private composeUps: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: { projectName: string; dataDir: string }) {
     super();
@@ -62,7 +64,9 @@ export class DockerPostgres extends EventEmitter implements DataProvider {
     const file = this.writeComposeFile(record.name, image, credentials, plan.settings, plan.memoryBytes);
     this.events.start();
     try {
-      await compose.upOne(this.serviceName(record.name), { ...this.composeOptions(file, credentials), commandOptions: ['--no-deps'] });
+      const up = this.composeUps.then(() => compose.upOne(this.serviceName(record.name), { ...this.composeOptions(file, credentials), commandOptions: ['--no-deps'] }));
+      this.composeUps = up.catch(() => undefined);
+      await up;
     } catch (failure) {
       throw composeError(`${record.name}: its PostgreSQL container would not start`, failure);
     }
