@@ -25,9 +25,11 @@ export async function migrate(databaseUrl: string): Promise<void> {
     migrationsTable: 'pgmigrations',
     // One transaction for the whole batch: a failing migration leaves the schema as it was.
     singleTransaction: true,
-    // Its own lines, without the SQL it runs (which may be long); never the URL.
-    log: (message: string) => {
-      if (/^(Migrating|MIGRATION|No migrations)/.test(message)) console.log(`migrations: ${message.trim().split('\n')[0]}`);
+    // What ran, one line each ("### MIGRATION 1732600000000_products (UP) ###", "No migrations to run!"); never the URL.
+    logger: {
+      info: (message: string) => console.log(`migrations: ${message}`),
+      warn: (message: string) => console.warn(`migrations: ${message}`),
+      error: (message: string) => console.error(`migrations: ${message}`),
     },
   });
 }
