@@ -23,6 +23,11 @@ export interface DevCheckOptions {
   runtimes: RuntimeKind[];
   /** where the fakes and variants run (they are many: the process runtime is enough to prove a check's logic) */
   fixtureRuntimes: RuntimeKind[];
+  /**
+   * where every solution also passes every earlier lab's checks; elsewhere only the last lab's solution does (one
+   * pass of the whole path: the cost grows with the square of the labs, and a slow runtime pays it once); default: all
+   */
+  earlierLabRuntimes?: RuntimeKind[];
   /** lab ids; default every lab that has checks */
   labs?: string[];
   /** progress lines, for people */
@@ -124,7 +129,7 @@ async function testFixture(manifest: Manifest, lab: Lab, fixture: Fixture, runti
   }
 }
 
-async function testLab(manifest: Manifest, lab: Lab, runtime: RuntimeKind, withFixtures: boolean, say: (line: string) => void): Promise<Row> {
+async function testLab(manifest: Manifest, lab: Lab, runtime: RuntimeKind, withFixtures: boolean, withEarlierLabs: boolean, say: (line: string) => void): Promise<Row> {
   const started = Date.now();
   const details: string[] = [];
   const [starter] = await runSessionOnce(manifest, runtime, startingStateDir(manifest, lab), [lab], details);
@@ -136,7 +141,7 @@ async function testLab(manifest: Manifest, lab: Lab, runtime: RuntimeKind, withF
       ? `fails ${failed.length}/${starter!.checks.length}: ${failed.map((check) => check.name).join(', ')}`
       : `PASSES all ${starter!.checks.length}`;
   if (!starterOk) details.push(`starter of lab ${lab.id} should fail at least one check: ${starterText}`, ...failures(starter!));
-  const upTo = manifest.labs.filter((candidate) => candidate.index <= lab.index && candidate.available);
+  const upTo = manifest.labs.filter((candidate) => (candidate.index < lab.index ? withEarlierLabs : candidate.index === lab.index) && candidate.available);
   const solved = await runSessionOnce(manifest, runtime, lab.solutionDir, upTo, details);
   const broken = solved.flatMap(failures);
   const solutionOk = broken.length === 0 && solved.every((result) => result.ok);
@@ -196,9 +201,11 @@ export async function runDevCheck(options: DevCheckOptions): Promise<DevCheckRep
       skipped[runtime] = available.problem ?? `the ${runtime} runtime is not available here`;
       continue;
     }
+    const everyEarlierLab = options.earlierLabRuntimes?.includes(runtime) ?? true;
     for (const lab of labs) {
       say(color.dim(`  ${runtime}: lab ${lab.id}…`));
-      const row = await testLab(manifest, lab, runtime, options.fixtureRuntimes.includes(runtime), (line) => say(color.dim(line)));
+      const withEarlierLabs = everyEarlierLab || lab === manifest.labs.filter((candidate) => candidate.available).at(-1);
+      const row = await testLab(manifest, lab, runtime, options.fixtureRuntimes.includes(runtime), withEarlierLabs, (line) => say(color.dim(line)));
       rows.push(row);
       say(color.dim(`  ${runtime}: lab ${lab.id}: starter ${row.starter}; solution ${row.solution} (${row.seconds} s)`));
       if (!rowOk(row)) ok = false;

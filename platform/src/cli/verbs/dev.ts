@@ -23,12 +23,14 @@ export function registerDev(program: Command): void {
     .argument('[labs...]', 'lab numbers, e.g. 01 02 (default: every lab that has checks)')
     .option('--runtime <kinds>', 'process, docker or both (docker is skipped, with the reason, when no engine answers)', 'both')
     .option('--fixtures-runtime <kinds>', 'where fakes and variants run: process, docker, both or none', 'process')
+    .option('--earlier-labs-runtime <kinds>', 'where every solution also passes every earlier lab\'s checks (elsewhere only the last lab\'s solution does): process, docker, both or none', 'both')
     .option('--json', 'print the report as JSON (schema tall-dev-check/1) instead of the table')
     .option('--report <file>', 'also write the JSON report to this file')
-    .action(async (labs: string[], options: { runtime: string; fixturesRuntime: string; json?: boolean; report?: string }) => {
+    .action(async (labs: string[], options: { runtime: string; fixturesRuntime: string; earlierLabsRuntime: string; json?: boolean; report?: string }) => {
       const report = await runDevCheck({
         runtimes: runtimesOf(options.runtime),
         fixtureRuntimes: options.fixturesRuntime === 'none' ? [] : runtimesOf(options.fixturesRuntime),
+        earlierLabRuntimes: options.earlierLabsRuntime === 'none' ? [] : runtimesOf(options.earlierLabsRuntime),
         labs: labs.length ? labs.map((id) => id.padStart(2, '0')) : undefined,
         say: options.json ? undefined : (line) => console.log(line),
       });
