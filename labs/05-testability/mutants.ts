@@ -118,9 +118,12 @@ const COLUMN_LIST = /^\s*[\w."]+(?:\s+as\s+[\w"]+)?(?:\s*,\s*[\w."]+(?:\s+as\s+[
 
 /** price_cents ↔ stock in a select list, keeping each output column's name (or the alias already there). */
 function swapColumns(list: string): string {
-  return list.replace(/("?)\b(price_cents|stock)\b\1(\s+as\b)?/gi, (_all, quote: string, column: string, alias: string | undefined) => {
+  // An alias ("AS name") is taken whole and kept; a column followed by an alias keeps it; one without gets its own name as alias.
+  return list.replace(/\bas\s+"?\w+"?|("?)\b(price_cents|stock)\b\1(?=(\s+as\b)?)/gi, (all, quote: string | undefined, column: string | undefined, alias: string | undefined) => {
+    if (column === undefined) return all;
+    const q = quote ?? '';
     const other = column.toLowerCase() === 'stock' ? 'price_cents' : 'stock';
-    return alias ? `${quote}${other}${quote}${alias}` : `${quote}${other}${quote} AS ${quote}${column}${quote}`;
+    return alias ? `${q}${other}${q}` : `${q}${other}${q} AS ${q}${column}${q}`;
   });
 }
 
@@ -144,11 +147,14 @@ export function planMutants(source: string): MutationPlan {
     rewrite(source, sql, ({ text }) => text.replace(ORDER_BY_ID, '$1 DESC')),
     'no query says ORDER BY id',
   );
-  // The list query: reads products, takes no parameter, is complete in this literal, and has no LIMIT yet.
-  const listQuery = (literal: Literal) => literal.last && /\bfrom\s+"?products"?\b/i.test(literal.text) && !/\$\d/.test(literal.text) && !/\blimit\b/i.test(literal.text);
+  // The list query: complete in this literal, no parameter, no LIMIT yet; the literal with its ORDER BY when there is one
+  // (a shared 'SELECT … FROM products' constant is followed by more), else the one that reads FROM products.
+  const open = sql.filter((literal) => literal.last && !/\$\d/.test(literal.text) && !/\blimit\b/i.test(literal.text));
+  const ordered = open.filter((literal) => /\border\s+by\b/i.test(literal.text));
+  const listQueries = new Set(ordered.length > 0 ? ordered : open.filter((literal) => /\bfrom\s+"?products"?\b/i.test(literal.text)));
   add(
     { name: 'list-first-only', bug: 'list() returns only its first product', change: '… LIMIT 1 at the end of the list query' },
-    rewrite(source, sql, (literal) => (listQuery(literal) ? literal.text.replace(/\s*;?\s*$/, ' LIMIT 1') : literal.text)),
+    rewrite(source, sql, (literal) => (listQueries.has(literal) ? literal.text.replace(/\s*;?\s*$/, ' LIMIT 1') : literal.text)),
     'no query without parameters reads FROM products',
   );
   // In select lists: a constant of its own ('id, name, price_cents, stock') or what a query has between SELECT and FROM.
