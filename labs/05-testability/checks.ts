@@ -168,6 +168,8 @@ async function measureBaseline(ctx: CheckContext): Promise<Baseline> {
   try {
     const since = Math.floor(Date.now() / 1000) - 1;
     const run = await runTests(ctx, stand.env);
+    // Stopped because this check ran out of time: no verdict on the tests, and nothing to remember for the next check.
+    if (ctx.abortSignal.aborted) fail('ran out of time while your tests ran');
     const result: Baseline = { run, passed: run.code === 0, tests: testCount(run), decoyContacts: stand.contacts() };
     if (engine.ok) result.docker = await containersStarted(ctx, since, Math.ceil(Date.now() / 1000) + 1);
     else result.dockerWhy = engine.why;
