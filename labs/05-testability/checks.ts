@@ -27,12 +27,12 @@ interface Baseline {
 
 const stripAnsi = (text: string) => text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 
-/** The end of a run's output, as a learner wants to read it in a message. */
+/** The end of a run's output, as a learner wants to read it in a message: no stack frames, code frames or rulers. */
 function tail(run: CommandRun, lines = 14): string {
   const text = stripAnsi(`${run.stdout}\n${run.stderr}`)
     .split('\n')
     .map((line) => line.trimEnd())
-    .filter((line) => line.trim() && !/^\s*(at |❯ )/.test(line));
+    .filter((line) => line.trim() && !/^\s*(at |❯ |\d+\||\|)/.test(line) && !/^[\s⎯]*(\[\d+\/\d+\])?[\s⎯]*$/.test(line));
   return text.slice(-lines).map((line) => `    ${line.slice(0, 200)}`).join('\n');
 }
 
@@ -101,22 +101,35 @@ async function dockerAnswers(ctx: CheckContext): Promise<{ ok: boolean; why?: st
   return run.code === 0 ? { ok: true } : { ok: false, why: (run.stderr || run.stdout).trim().split('\n').pop() };
 }
 
-/** Containers Testcontainers started (its label) between `since` and `until` (seconds), and those still there: removed. */
-async function containersStarted(ctx: CheckContext, since: number, until: number): Promise<{ started: { id: string; image: string }[]; leftOver: string[] }> {
-  const events = await docker(ctx, ['events', '--since', String(since), '--until', String(until), '--filter', 'type=container', '--filter', 'event=start', '--filter', 'label=org.testcontainers=true', '--format', '{{.Actor.ID}} {{index .Actor.Attributes "image"}}']);
-  const started = events.stdout.split('\n').filter(Boolean).map((line) => {
-    const [id, image] = line.split(' ');
-    return { id: id!, image: image ?? '?' };
-  });
-  const leftOver: string[] = [];
-  for (const { id } of started) {
-    const still = await docker(ctx, ['ps', '-q', '--no-trunc', '--filter', `id=${id}`]);
-    if (still.stdout.trim()) {
-      leftOver.push(id.slice(0, 12));
-      await docker(ctx, ['rm', '--force', '--volumes', id]);
-    }
-  }
-  return { started, leftOver };
+/**
+ * Watches for containers Testcontainers starts (its label org.testcontainers=true) from now until `done()`: a live
+ * `docker events` stream (the engine keeps only its last 256 events, which a busy machine overwrites within seconds, so
+ * asking afterwards is not enough). done() gives them, and removes those still there.
+ */
+function watchContainers(ctx: CheckContext): { done(): Promise<{ started: { id: string; image: string }[]; leftOver: string[] }> } {
+  const stop = new AbortController();
+  const since = String(Math.floor(Date.now() / 1000) - 1);
+  const stream = ctx.run('docker', ['events', '--since', since, '--filter', 'type=container', '--filter', 'event=start', '--filter', 'label=org.testcontainers=true', '--format', '{{.Actor.ID}} {{index .Actor.Attributes "image"}}'], { timeoutMs: TEST_RUN_MS + 120_000, stop: stop.signal });
+  return {
+    async done() {
+      await ctx.sleep(1500); // the last events on their way
+      stop.abort();
+      const events = await stream;
+      const started = [...new Set(events.stdout.split('\n').filter(Boolean))].map((line) => {
+        const [id, image] = line.split(' ');
+        return { id: id!, image: image ?? '?' };
+      });
+      const leftOver: string[] = [];
+      for (const { id } of started) {
+        const still = await docker(ctx, ['ps', '-aq', '--no-trunc', '--filter', `id=${id}`]);
+        if (still.stdout.trim()) {
+          leftOver.push(id.slice(0, 12));
+          await docker(ctx, ['rm', '--force', '--volumes', id]);
+        }
+      }
+      return { started, leftOver };
+    },
+  };
 }
 
 /** Runs `npm test` in catalog of a fresh copy of the checked services/, with `product-store.ts` replaced when given. */
@@ -166,12 +179,13 @@ async function measureBaseline(ctx: CheckContext): Promise<Baseline> {
   const engine = await dockerAnswers(ctx);
   const stand = await decoy();
   try {
-    const since = Math.floor(Date.now() / 1000) - 1;
+    const watch = engine.ok ? watchContainers(ctx) : undefined;
     const run = await runTests(ctx, stand.env);
     // Stopped because this check ran out of time: no verdict on the tests, and nothing to remember for the next check.
     if (ctx.abortSignal.aborted) fail('ran out of time while your tests ran');
     const result: Baseline = { run, passed: run.code === 0, tests: testCount(run), decoyContacts: stand.contacts() };
-    if (engine.ok) result.docker = await containersStarted(ctx, since, Math.ceil(Date.now() / 1000) + 1);
+    if (!result.passed) ctx.note(`the end of "npm test"'s output:\n${tail(run, 40)}`);
+    if (watch) result.docker = await watch.done();
     else result.dockerWhy = engine.why;
     return result;
   } finally {

@@ -66,6 +66,7 @@ export function runBounded(command: string, args: string[], options: CommandOpti
     const stderr = new Tail(max);
     let timedOut = false;
     let stopped = false;
+    let asked = false;
     let killTimer: NodeJS.Timeout | undefined;
     const child = spawn(command, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32' });
     const stop = () => {
@@ -80,8 +81,14 @@ export function runBounded(command: string, args: string[], options: CommandOpti
       stop();
     }, timeoutMs);
     const onAbort = () => stop();
+    const onStop = () => {
+      asked = !stopped;
+      stop();
+    };
     if (options.abortSignal?.aborted) stop();
+    else if (options.stop?.aborted) onStop();
     options.abortSignal?.addEventListener('abort', onAbort, { once: true });
+    options.stop?.addEventListener('abort', onStop, { once: true });
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     let spawnError: Error | undefined;
@@ -92,10 +99,12 @@ export function runBounded(command: string, args: string[], options: CommandOpti
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       options.abortSignal?.removeEventListener('abort', onAbort);
+      options.stop?.removeEventListener('abort', onStop);
       if (killTimer) clearTimeout(killTimer);
       let err = stderr.text();
       if (spawnError) err = `${err}\ncould not run ${command}: ${spawnError.message}`.trim();
       if (timedOut) err = `${err}\nstopped: no end within ${(timeoutMs / 1000).toFixed(0)} s`.trim();
+      else if (asked) err = `${err}\nstopped: as asked`.trim();
       else if (stopped) err = `${err}\nstopped: the check ran out of time`.trim();
       resolve({
         command: shown,

@@ -145,6 +145,8 @@ export interface CommandOptions {
   timeoutMs?: number;
   /** how much of stdout and of stderr is kept, each: the last bytes (default 64 KiB) */
   maxOutputBytes?: number;
+  /** stops it early, as the time limit would, when this fires: for a program that runs until told (`docker events`) */
+  stop?: AbortSignal;
 }
 
 /** What a program run by ctx.run() did. */

@@ -64,13 +64,20 @@ describe('runBounded (ctx.run)', () => {
     expect(run.stdout.trim().endsWith('line 19999')).toBe(true);
   });
 
-  it("stops when the check's signal fires, and a program that is not there is a result, not a crash", async () => {
+  it("stops when the check's signal fires or when asked, and a program that is not there is a result, not a crash", async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
     const stopped = await runBounded(node, ['-e', 'setInterval(() => {}, 1000)'], { cwd: tempDir(), abortSignal: controller.signal });
     expect(stopped.timedOut).toBe(false);
     expect(stopped.code).toBeNull();
     expect(stopped.stderr).toMatch(/check ran out of time/);
+    const stopEarly = new AbortController();
+    const streaming = runBounded(node, ['-e', 'console.log("listening"); setInterval(() => {}, 1000)'], { cwd: tempDir(), stop: stopEarly.signal });
+    setTimeout(() => stopEarly.abort(), 500);
+    const told = await streaming;
+    expect(told).toMatchObject({ code: null, timedOut: false });
+    expect(told.stdout.trim()).toBe('listening');
+    expect(told.stderr).toMatch(/stopped: as asked/);
     const missing = await runBounded('tall-no-such-program', [], { cwd: tempDir() });
     expect(missing.code).toBeNull();
     expect(missing.stderr).toMatch(/could not run tall-no-such-program/);
