@@ -194,6 +194,13 @@ export interface EnvironmentHandle {
   signal(instance: InstanceInfo, signal: NodeJS.Signals): Promise<void>;
   /** the last log lines of one instance or service ("payment/1", "payment") */
   logs(source: string, lines?: number): Promise<string[]>;
+  /**
+   * Runs one SQL statement in a data-service instance of this environment (a name `tall services` lists), logged in as
+   * the instance's own user, as an operator with psql would: for checks that look at or change the data from outside
+   * the services (insert a row a service must then serve, break a table a restore must bring back). Returns the rows.
+   * The password is never shown: a failure names the instance and PostgreSQL's message.
+   */
+  sql<Row = Record<string, unknown>>(instance: string, statement: string, values?: unknown[]): Promise<Row[]>;
 }
 
 export interface CheckContext extends EnvironmentHandle {

@@ -21,12 +21,13 @@ import {
   type TallRun,
 } from './check-api.js';
 import { platformIn, readComposeDocument, runTall, type Slot, type StartedEnvironment } from './throwaway.js';
+import { runSql, sqlTarget, type ListedInstance } from './check-sql.js';
 import { driverFor } from '../runtimes/registry.js';
 import { runBounded } from './bounded-command.js';
 import { copyTree } from './tree.js';
 
 /** The verbs that act on one environment (and take --env). */
-const ENV_VERBS = new Set(['up', 'down', 'ps', 'scale', 'kill', 'logs', 'events']);
+const ENV_VERBS = new Set(['up', 'down', 'ps', 'scale', 'kill', 'logs', 'events', 'services', 'service', 'marketplace']);
 
 /** Where the check is, for the message when it runs out of time: "GET /catalog/health", "tall scale catalog 3". */
 export interface Activity {
@@ -97,6 +98,11 @@ export function environmentHandle(env: StartedEnvironment, binding: Binding): En
           return line;
         }
       });
+    },
+    async sql<Row>(instance: string, statement: string, values?: unknown[]) {
+      const listed = await tallJson<{ instances: ListedInstance[] }>(['services']);
+      binding.activity.current = `SQL on ${instance}`;
+      return runSql<Row>(sqlTarget(platform.env.stateDir, listed.instances, instance), instance, statement, values, binding.abortSignal);
     },
   };
 }

@@ -17,13 +17,13 @@ function kitCopy(): string {
 describe('tall dev new-lab', () => {
   it('starts a lab the manifest already names: README, checks.ts, fixtures/, the solution from the previous lab, the slide kept', () => {
     const root = kitCopy();
-    const made = createLab(labPaths(root, root), '04', 'data-services');
-    expect(made.title).toMatch(/Data service operations/);
-    const lab = loadManifest(labPaths(root, root)).labs.find((candidate) => candidate.id === '04')!;
+    const made = createLab(labPaths(root, root), '05', 'testability');
+    expect(made.title).toMatch(/Testability/);
+    const lab = loadManifest(labPaths(root, root)).labs.find((candidate) => candidate.id === '05')!;
     expect(lab.available).toBe(true);
-    for (const file of ['README.md', 'checks.ts', 'fixtures/README.md']) expect(existsSync(join(root, 'labs/04-data-services', file))).toBe(true);
-    expect(readFileSync(join(root, 'solutions/04-data-services/compose.yaml'), 'utf8')).toBe(readFileSync(join(root, 'solutions/03-routing-and-load-balancing/compose.yaml'), 'utf8'));
-    expect(readFileSync(join(root, 'labs/04-data-services/checks.ts'), 'utf8')).toMatch(/points: 1,\n\s+timeout: '10s'/);
+    for (const file of ['README.md', 'checks.ts', 'fixtures/README.md']) expect(existsSync(join(root, 'labs/05-testability', file))).toBe(true);
+    expect(readFileSync(join(root, 'solutions/05-testability/compose.yaml'), 'utf8')).toBe(readFileSync(join(root, 'solutions/04-data-services/compose.yaml'), 'utf8'));
+    expect(readFileSync(join(root, 'labs/05-testability/checks.ts'), 'utf8')).toMatch(/points: 1,\n\s+timeout: '10s'/);
     expect(made.made).not.toContain('slides/06-to-the-labs.md');
   });
 
