@@ -41,6 +41,11 @@ export class DockerPostgres extends EventEmitter implements DataProvider {
   private readonly events: ContainerEvents;
   private readonly containers = new Map<string, { id: string; stopping: boolean; handle: ServerHandle }>();
   private image?: Promise<string>;
+  /**
+   * `compose up` of one instance at a time: instances share the project's default network, and two Compose runs that
+   * both find it missing both create it — two networks of one name, and every later start fails ("network … is ambiguous").
+   */
+  private composeQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: { projectName: string; dataDir: string }) {
     super();
@@ -62,7 +67,9 @@ export class DockerPostgres extends EventEmitter implements DataProvider {
     const file = this.writeComposeFile(record.name, image, credentials, plan.settings, plan.memoryBytes);
     this.events.start();
     try {
-      await compose.upOne(this.serviceName(record.name), { ...this.composeOptions(file, credentials), commandOptions: ['--no-deps'] });
+      const up = this.composeQueue.then(() => compose.upOne(this.serviceName(record.name), { ...this.composeOptions(file, credentials), commandOptions: ['--no-deps'] }));
+      this.composeQueue = up.catch(() => undefined);
+      await up;
     } catch (failure) {
       throw composeError(`${record.name}: its PostgreSQL container would not start`, failure);
     }
