@@ -41,11 +41,6 @@ export class DockerPostgres extends EventEmitter implements DataProvider {
   private readonly events: ContainerEvents;
   private readonly containers = new Map<string, { id: string; stopping: boolean; handle: ServerHandle }>();
   private image?: Promise<string>;
-  /**
-   * `compose up` of one instance at a time: instances share the project's default network, and two Compose runs that
-   * both find it missing both create it — two networks of one name, and every later start fails ("network … is ambiguous").
-   */
-  private composeQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: { projectName: string; dataDir: string }) {
     super();
@@ -61,14 +56,19 @@ export class DockerPostgres extends EventEmitter implements DataProvider {
     return (await runDockerRaw(['volume', 'inspect', this.volume(name)], { timeoutMs: 10_000 })).code === 0;
   }
 
+  private starting: Promise<unknown> = Promise.resolve();
+
   async start(request: StartRequest): Promise<ServerHandle> {
     const { record, credentials, plan } = request;
     const image = await this.postgresImage(request.progress);
     const file = this.writeComposeFile(record.name, image, credentials, plan.settings, plan.memoryBytes);
     this.events.start();
     try {
-      const up = this.composeQueue.then(() => compose.upOne(this.serviceName(record.name), { ...this.composeOptions(file, credentials), commandOptions: ['--no-deps'] }));
-      this.composeQueue = up.catch(() => undefined);
+      // One `compose up` at a time in this project: two at once (two instances started together) may each create the
+      // project's network, and Docker then keeps two networks of one name and refuses every later start ("network … is
+      // ambiguous").
+      const up = this.starting.then(() => compose.upOne(this.serviceName(record.name), { ...this.composeOptions(file, credentials), commandOptions: ['--no-deps'] }));
+      this.starting = up.catch(() => undefined);
       await up;
     } catch (failure) {
       throw composeError(`${record.name}: its PostgreSQL container would not start`, failure);
