@@ -9,7 +9,7 @@ import pg from 'pg';
 import { forEachLine } from '../runtimes/process/line-splitter.js';
 import { Reaper } from '../runtimes/reaper.js';
 import { firstFreePort, isPortFree } from '../util/ports.js';
-import { isAlive, killGroupIfSame, processStartTime } from '../util/process-identity.js';
+import { isAlive, killGroupIfSame, processStartTime, signalChildGroup } from '../util/process-identity.js';
 import { ensurePrivateDir, writePrivateFile } from '../util/private-files.js';
 import type { Credentials } from './credentials.js';
 import { archiveDatabase, findPgTools, runTool, said, type PgTools } from './pg-tools.js';
@@ -97,7 +97,7 @@ export class ProcessPostgres extends EventEmitter implements DataProvider {
     server.stopping = true;
     // SIGINT to the server (not its group) is PostgreSQL's "fast" shutdown: sessions end, everything is written out.
     server.child.kill('SIGINT');
-    const timer = setTimeout(() => signalGroup(server.child, 'SIGKILL'), 15_000);
+    const timer = setTimeout(() => signalChildGroup(server.child, 'SIGKILL'), 15_000);
     await server.exited;
     clearTimeout(timer);
     this.servers.delete(name);
@@ -271,15 +271,6 @@ async function ensureDatabase(handle: ServerHandle, credentials: Credentials): P
     if (found.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(credentials.database)}`);
   } finally {
     await client.end();
-  }
-}
-
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    child.kill(signal);
   }
 }
 

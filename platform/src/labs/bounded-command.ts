@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { CommandOptions, CommandRun } from './check-api.js';
+import { signalChildGroup, signalGroup } from '../util/process-identity.js';
 
 /** How long the group gets between SIGTERM and SIGKILL. */
 const GRACE_MS = 5000;
@@ -41,15 +42,6 @@ class Tail {
   }
 }
 
-function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(process.platform === 'win32' ? pid : -pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
 /** Runs `command args` (no shell). Never rejects: a non-zero exit, a time-out or a program that is not there is in the result. */
 export function runBounded(command: string, args: string[], options: CommandOptions & { cwd: string; abortSignal?: AbortSignal }): Promise<CommandRun> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -72,8 +64,8 @@ export function runBounded(command: string, args: string[], options: CommandOpti
     const stop = () => {
       if (stopped) return;
       stopped = true;
-      signalGroup(child.pid, 'SIGTERM');
-      killTimer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), GRACE_MS);
+      signalChildGroup(child, 'SIGTERM');
+      killTimer = setTimeout(() => signalChildGroup(child, 'SIGKILL'), GRACE_MS);
       killTimer.unref();
     };
     const timer = setTimeout(() => {
@@ -95,7 +87,7 @@ export function runBounded(command: string, args: string[], options: CommandOpti
     child.on('error', (error) => (spawnError = error));
     // The program is done; anything it left in its group (a server it started and did not stop, holding the output
     // pipes open) goes too.
-    child.on('exit', () => signalGroup(child.pid, 'SIGKILL'));
+    child.on('exit', () => child.pid !== undefined && signalGroup(child.pid, 'SIGKILL'));
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       options.abortSignal?.removeEventListener('abort', onAbort);

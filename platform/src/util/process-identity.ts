@@ -58,3 +58,22 @@ export function killGroupIfSame(pid: number, startTime: string | undefined, sign
   }
   return true;
 }
+
+/** Signals a process group by its leader's pid (the leader alone where there are no groups, e.g. Windows). */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(process.platform === 'win32' ? pid : -pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Signals the process group of a child we started detached, so whatever it started goes too — unless it has ended. */
+export function signalChildGroup(child: { pid?: number; exitCode?: number | null; signalCode?: NodeJS.Signals | null }, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode != null || child.signalCode != null) return;
+  signalGroup(child.pid, signal);
+}

@@ -7,7 +7,7 @@ import { nodeHeapOption, type InstanceLimiter } from './limits/limiter.js';
 import { freePort } from '../../util/ports.js';
 import { forEachLine } from './line-splitter.js';
 import { healthcheckArgv, runWithTimeout } from '../healthcheck-command.js';
-import { processStartTime } from '../../util/process-identity.js';
+import { processStartTime, signalChildGroup } from '../../util/process-identity.js';
 import { Reaper } from '../reaper.js';
 import { isLoopback, listeningAddresses } from './listening-addresses.js';
 
@@ -68,8 +68,8 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
     const instance = this.instances.get(key(handle));
     if (!instance) return;
     instance.stopping = true;
-    signalGroup(instance.child, 'SIGTERM');
-    const timer = setTimeout(() => signalGroup(instance.child, 'SIGKILL'), graceMs);
+    signalChildGroup(instance.child, 'SIGTERM');
+    const timer = setTimeout(() => signalChildGroup(instance.child, 'SIGKILL'), graceMs);
     await instance.exited;
     clearTimeout(timer);
     this.instances.delete(key(handle));
@@ -78,7 +78,7 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
   async kill(handle: InstanceHandle): Promise<void> {
     const instance = this.instances.get(key(handle));
     if (!instance) throw new Error(`no instance ${key(handle)}`);
-    signalGroup(instance.child, 'SIGKILL');
+    signalChildGroup(instance.child, 'SIGKILL');
     await instance.exited;
   }
 
@@ -160,13 +160,4 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
 
 function key(handle: Pick<InstanceHandle, 'service' | 'index'>): string {
   return `${handle.service}/${handle.index}`;
-}
-
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    child.kill(signal);
-  }
 }
