@@ -1,0 +1,104 @@
+// orders: places an order — looks up the product, charges the payment, tells the notifier.
+// Deliberately naive: no timeouts, no retries, no idempotency key, orders kept in memory.
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import { required } from './config.js';
+import { lifecycle } from './lifecycle.js';
+
+const PORT = Number(process.env.PORT ?? 3000);
+// Where the other services are: through the platform's router, e.g. http://127.0.0.1:8080/catalog.
+// Set per environment in compose.yaml; no fallback, so staging can never silently call another environment.
+const CATALOG_URL = required('CATALOG_URL');
+const PAYMENT_URL = required('PAYMENT_URL');
+const NOTIFIER_URL = required('NOTIFIER_URL');
+// The payment provider's key for this environment (a secret: from the environment, never in the code).
+const PAYMENT_API_KEY = required('PAYMENT_API_KEY');
+
+interface Order {
+  id: string;
+  productId: string;
+  quantity: number;
+  amountCents: number;
+  status: 'confirmed' | 'failed';
+  paymentId?: string;
+  error?: string;
+  createdAt: string;
+}
+
+// In memory: lost on restart, and each instance has its own (lab 04 moves them to Postgres).
+const orders = new Map<string, Order>();
+
+const app = express();
+// /health, /ready, /info and a graceful stop (lab 01); the version comes from APP_VERSION.
+const service = lifecycle(app, 'orders');
+app.use(express.json());
+
+app.use((req, res, next) => {
+  console.log(`${req.method} ${req.originalUrl}`);
+  next();
+});
+
+async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+}
+
+app.post('/orders', async (req, res) => {
+  const { productId, quantity = 1 } = req.body ?? {};
+  if (typeof productId !== 'string' || !Number.isInteger(quantity) || quantity < 1) {
+    res.status(400).json({ error: 'expected {productId: string, quantity: positive integer}' });
+    return;
+  }
+
+  const found = await fetch(`${CATALOG_URL}/products/${encodeURIComponent(productId)}`);
+  if (!found.ok) {
+    res.status(found.status === 404 ? 404 : 502).json({ error: `catalog answered ${found.status} for ${productId}` });
+    return;
+  }
+  const product = (await found.json()) as { priceCents: number };
+
+  const order: Order = {
+    id: randomUUID(),
+    productId,
+    quantity,
+    amountCents: product.priceCents * quantity,
+    status: 'confirmed',
+    createdAt: new Date().toISOString(),
+  };
+
+  const paid = await postJson(`${PAYMENT_URL}/payments`, { orderId: order.id, amountCents: order.amountCents }, { authorization: `Bearer ${PAYMENT_API_KEY}` });
+  if (!paid.ok) {
+    order.status = 'failed';
+    order.error = `payment failed: payment answered ${paid.status}`;
+    orders.set(order.id, order);
+    res.status(502).json(order);
+    return;
+  }
+  order.paymentId = ((await paid.json()) as { paymentId: string }).paymentId;
+  orders.set(order.id, order);
+
+  // If the notifier is down, the order is still confirmed and the notification silently lost: nobody is told (lab 10).
+  await postJson(`${NOTIFIER_URL}/notifications`, { orderId: order.id, productId, quantity, amountCents: order.amountCents });
+  res.status(201).json(order);
+});
+
+app.get('/orders', (_req, res) => {
+  res.json([...orders.values()]);
+});
+
+app.get('/orders/:id', (req, res) => {
+  const order = orders.get(req.params.id);
+  if (!order) {
+    res.status(404).json({ error: `unknown order: ${req.params.id}` });
+    return;
+  }
+  res.json(order);
+});
+
+// Anything unexpected ends up here, e.g. a service that does not answer at all.
+app.use((err: Error, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+  const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
+  console.log(`${req.method} ${req.originalUrl} failed: ${err.message}${cause}`);
+  res.status(500).json({ error: `${err.message}${cause}` });
+});
+
+service.listen(PORT);
