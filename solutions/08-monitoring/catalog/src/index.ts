@@ -1,6 +1,7 @@
 // catalog: the shop's products. Deliberately naive — the labs make it "tall".
 import express from 'express';
 import { lifecycle } from './lifecycle.js';
+import { observe } from './observability.js';
 
 const PORT = Number(process.env.PORT ?? 3000);
 
@@ -28,10 +29,8 @@ const app = express();
 // /health, /ready, /info and a graceful stop (lab 01); the version comes from APP_VERSION.
 const service = lifecycle(app, 'catalog');
 
-app.use((req, res, next) => {
-  console.log(`${req.method} ${req.originalUrl}`);
-  next();
-});
+// Lab 08: JSON logs carrying the request id, RED metrics at /metrics (observability.ts).
+observe(app);
 
 app.get('/products', (_req, res) => {
   res.json(products);

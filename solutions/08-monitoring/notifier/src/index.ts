@@ -1,6 +1,7 @@
 // notifier: "sends" a notification for each order (it logs a line and keeps it in memory).
 import express from 'express';
 import { lifecycle } from './lifecycle.js';
+import { log, observe } from './observability.js';
 
 const PORT = Number(process.env.PORT ?? 3000);
 
@@ -19,10 +20,8 @@ const app = express();
 const service = lifecycle(app, 'notifier');
 app.use(express.json());
 
-app.use((req, res, next) => {
-  console.log(`${req.method} ${req.originalUrl}`);
-  next();
-});
+// Lab 08: JSON logs carrying the request id, RED metrics at /metrics (observability.ts).
+observe(app);
 
 app.post('/notifications', (req, res) => {
   const { orderId, ...details } = req.body ?? {};
@@ -37,7 +36,7 @@ app.post('/notifications', (req, res) => {
     receivedAt: new Date().toISOString(),
   };
   notifications.push(notification);
-  console.log(`notify: order ${orderId} ${JSON.stringify(details)}`);
+  log().info({ orderId, ...details }, `notify: order ${orderId}`);
   res.status(201).json(notification);
 });
 

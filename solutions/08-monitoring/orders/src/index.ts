@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { required } from './config.js';
 import { lifecycle } from './lifecycle.js';
+import { log, observe, tracedFetch } from './observability.js';
 
 const PORT = Number(process.env.PORT ?? 3000);
 // Where the other services are: through the platform's router, e.g. http://127.0.0.1:8080/catalog.
@@ -33,13 +34,11 @@ const app = express();
 const service = lifecycle(app, 'orders');
 app.use(express.json());
 
-app.use((req, res, next) => {
-  console.log(`${req.method} ${req.originalUrl}`);
-  next();
-});
+// Lab 08: JSON logs carrying the request id, RED metrics at /metrics (observability.ts).
+observe(app);
 
 async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return tracedFetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 }
 
 app.post('/orders', async (req, res) => {
@@ -49,7 +48,7 @@ app.post('/orders', async (req, res) => {
     return;
   }
 
-  const found = await fetch(`${CATALOG_URL}/products/${encodeURIComponent(productId)}`);
+  const found = await tracedFetch(`${CATALOG_URL}/products/${encodeURIComponent(productId)}`);
   if (!found.ok) {
     res.status(found.status === 404 ? 404 : 502).json({ error: `catalog answered ${found.status} for ${productId}` });
     return;
@@ -97,7 +96,7 @@ app.get('/orders/:id', (req, res) => {
 // Anything unexpected ends up here, e.g. a service that does not answer at all.
 app.use((err: Error, req: express.Request, res: express.Response, _next: express.NextFunction) => {
   const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
-  console.log(`${req.method} ${req.originalUrl} failed: ${err.message}${cause}`);
+  log().error({ err }, `${req.method} ${req.originalUrl} failed: ${err.message}${cause}`);
   res.status(500).json({ error: `${err.message}${cause}` });
 });
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { required } from './config.js';
 import { lifecycle } from './lifecycle.js';
+import { observe } from './observability.js';
 
 const PORT = Number(process.env.PORT ?? 3000);
 // How long each payment takes, and the share of payments that fail (0 = none, 1 = all).
@@ -26,10 +27,8 @@ const app = express();
 const service = lifecycle(app, 'payment');
 app.use(express.json());
 
-app.use((req, res, next) => {
-  console.log(`${req.method} ${req.originalUrl}`);
-  next();
-});
+// Lab 08: JSON logs carrying the request id, RED metrics at /metrics (observability.ts).
+observe(app);
 
 // Everything below needs the key; /health, /ready and /info (registered earlier) do not.
 app.use((req, res, next) => {

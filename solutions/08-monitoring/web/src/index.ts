@@ -3,10 +3,13 @@ import { hostname } from 'node:os';
 import express from 'express';
 import { required } from './config.js';
 import { lifecycle } from './lifecycle.js';
+import { log, observe, tracedFetch } from './observability.js';
 
 const PORT = Number(process.env.PORT ?? 3000);
 // No fallback address: set per environment in compose.yaml (lab 02).
 const CATALOG_URL = required('CATALOG_URL');
+// Lab 08: the storefront places orders through orders (its route on the router, like CATALOG_URL).
+const ORDERS_URL = required('ORDERS_URL');
 // The platform says which copy this is; under Docker we fall back to the container's hostname.
 const INSTANCE = process.env.INSTANCE_INDEX
   ? `${process.env.SERVICE_NAME ?? 'web'}/${process.env.INSTANCE_INDEX}`
@@ -50,16 +53,27 @@ const app = express();
 // /health, /ready, /info and a graceful stop (lab 01); the version comes from APP_VERSION.
 const service = lifecycle(app, 'web');
 
-app.use((req, res, next) => {
-  console.log(`${req.method} ${req.originalUrl}`);
-  next();
-});
+// Lab 08: JSON logs carrying the request id, RED metrics at /metrics (observability.ts).
+observe(app);
+app.use(express.json());
 
 // No timeout and no fallback: if the catalog hangs, so does this page (lab 07).
 app.get('/', async (_req, res) => {
-  const answer = await fetch(`${CATALOG_URL}/products`);
+  const answer = await tracedFetch(`${CATALOG_URL}/products`);
   if (!answer.ok) throw new Error(`catalog answered ${answer.status}`);
   res.type('html').send(page((await answer.json()) as Product[]));
+});
+
+// Lab 08: place an order from the storefront — one request that goes web → orders → catalog, payment, notifier.
+app.post('/orders', async (req, res) => {
+  const { productId, quantity } = req.body ?? {};
+  log().info({ productId, quantity }, 'placing order');
+  const answer = await tracedFetch(`${ORDERS_URL}/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ productId, quantity }),
+  });
+  res.status(answer.status).type(answer.headers.get('content-type') ?? 'application/json').send(await answer.text());
 });
 
 service.listen(PORT);
