@@ -350,8 +350,9 @@ export default defineChecks({
         await Promise.all(orders.map((item) => order(ctx, item.product, item.quantity, item.id)));
         const others = (id: string) => orders.filter((item) => item.id !== id);
         const problems: string[] = [];
-        for (const item of orders) {
-          const found = await traceOf(ctx, item.id, 30_000);
+        for (const [i, item] of orders.entries()) {
+          // The first may wait for the logs to catch up; by then the others' lines are in too.
+          const found = await traceOf(ctx, item.id, i === 0 ? 30_000 : 5_000);
           const { reached, logged } = coverage(found);
           const missing = SERVICES.filter((service) => !reached.has(service) || !logged.has(service));
           if (missing.length) problems.push(`order of ${item.product.id} (${item.id}): not passed on to, or not logged by, ${missing.join(', ')}`);

@@ -36,7 +36,7 @@ app.post('/notifications', (req, res) => {
     receivedAt: new Date().toISOString(),
   };
   notifications.push(notification);
-  log().info({ orderId, ...details }, `notify: order ${orderId}`);
+  log().info(details, `notify: order ${orderId}`);
   res.status(201).json(notification);
 });
 
