@@ -58,6 +58,9 @@ interface LogLine {
   line: string;
 }
 interface AccessLine {
+  /** when the answer ended; the request began `ms` earlier */
+  time: string;
+  ms: number;
   id: string;
   method: string;
   route: string;
@@ -103,6 +106,38 @@ async function traceOf(ctx: CheckContext, id: string, timeoutMs: number): Promis
     if (SERVICES.every((service) => reached.has(service) && logged.has(service)) || Date.now() > until) return found;
     await ctx.sleep(1000);
   }
+}
+
+/** The request ids a structured line names: the fields `tall logs --request` reads (reqId, requestId, req.id, a logged x-request-id). */
+function idsOf(record: Record<string, unknown>): string[] {
+  const req = (record.req ?? {}) as { id?: unknown; headers?: Record<string, unknown> };
+  return [record.reqId, record.requestId, req.id, req.headers?.['x-request-id']].filter((id) => typeof id === 'string' || typeof id === 'number').map(String);
+}
+
+/**
+ * The lines an instance wrote while it served one hop of a request (by the time each line says it was written, pino's
+ * `time`, else when the platform read it): the router timed the hop, so nothing of that request is written outside it.
+ */
+async function linesDuring(ctx: CheckContext, hop: AccessLine): Promise<LogLine[]> {
+  const end = Date.parse(hop.time);
+  const began = end - hop.ms;
+  const run = await ctx.tall(['logs', hop.instance!, '--json', '-n', '400']);
+  return run.stdout.split('\n').flatMap((text) => {
+    try {
+      const entry = JSON.parse(text) as LogLine;
+      let at = Date.parse(entry.time);
+      try {
+        const own = (JSON.parse(entry.line) as { time?: unknown }).time;
+        if (typeof own === 'number') at = own;
+        else if (typeof own === 'string' && !Number.isNaN(Date.parse(own))) at = Date.parse(own);
+      } catch {
+        // plain text: when the platform read it
+      }
+      return at >= began && at <= end ? [entry] : [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 const PINO_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
@@ -308,7 +343,7 @@ export default defineChecks({
     },
     {
       name: 'logs-are-json',
-      title: 'the lines a request leaves are JSON, pino\'s shape: a level and a msg on each',
+      title: 'the lines a request leaves are JSON, pino\'s shape (a level and a msg), and each names its request',
       points: 1,
       timeout: '60s',
       hints: [
@@ -331,7 +366,19 @@ export default defineChecks({
           if (bad) problems.push(`${service}: ${bad.why}: [${bad.line.source}] ${bad.line.line.slice(0, 160)}`);
         }
         if (problems.length) fail(`expected every line a request leaves to be one JSON object with "level" and "msg" (pino's shape):\n${problems.join('\n')}`);
-        return `${found.logs.length} lines of request ${id}, all JSON with level and msg`;
+        // Every line of the request carries an id: what an instance wrote while it served its hop (nothing else was sent
+        // to it meanwhile) names a request, this one's or — a probe's, say — another's; none is written without one.
+        let during = 0;
+        for (const hop of found.hops.filter((item) => item.instance && (SERVICES as readonly string[]).includes(item.route))) {
+          for (const entry of await linesDuring(ctx, hop)) {
+            during++;
+            const why = notStructured(entry.line);
+            if (why) problems.push(`${hop.route}: ${why}: [${entry.source}] ${entry.line.slice(0, 160)}`);
+            else if (idsOf(JSON.parse(entry.line) as Record<string, unknown>).length === 0 && !entry.line.includes(id)) problems.push(`${hop.route}: a line written while ${entry.source} served the request names no request id: ${entry.line.slice(0, 160)}`);
+          }
+        }
+        if (problems.length) fail(`expected every line a service writes while it serves a request to carry the request's id (reqId, requestId or req.id: a child logger per request, req.log):\n${[...new Set(problems)].slice(0, 6).join('\n')}`);
+        return `${found.logs.length} lines of request ${id}, all JSON with level and msg; ${during} lines written while it was served, each naming its request`;
       },
     },
     {
