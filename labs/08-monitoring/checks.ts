@@ -349,6 +349,7 @@ export default defineChecks({
       hints: [
         'Look at one raw line: npx tall logs orders --json -n 5. A structured line is one JSON object with a level and a msg, e.g. {"level":30,"time":…,"reqId":"…","msg":"placing order"}; "tall logs" then shows it readable.',
         'console.log(`${req.method} ${req.url}`) writes plain text. A pino logger (import { pino } from \'pino\'; const logger = pino()) writes JSON to stdout; log through it, or through req.log with pino-http.',
+        'Every line written while a request is served must name it: log through the request\'s logger (req.log from pino-http, or a child logger kept per request in an AsyncLocalStorage: log()), never through the service\'s own logger or console.log inside a handler.',
       ],
       async run(ctx) {
         const [product] = shuffle(await products(ctx));
