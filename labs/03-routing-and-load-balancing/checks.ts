@@ -128,7 +128,7 @@ export default defineChecks({
       hints: [
         'With catalog scaled to 3, ask for one product several times: curl -s http://127.0.0.1:8080/catalog/products/tall-mug — and watch "views". Which instance answered? (curl -si shows x-instance.)',
         'Each instance keeps its own views counter in memory, so the number depends on who answers, and a restart loses it. State that must be shared does not belong in an instance\'s memory. The check asks for every product, in an order of its own.',
-        'Either remove the counter from catalog (it returns with a real database in lab 04), or keep one count for all instances outside them. Sticky sessions would only hide the problem until an instance dies.',
+        'Either remove the counter from catalog (a shared count needs a database: lab 04 gives the shop one), or keep one count for all instances outside them. Sticky sessions would only hide the problem until an instance dies.',
       ],
       async run(ctx) {
         await catalogAtThree(ctx);

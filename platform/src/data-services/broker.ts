@@ -114,6 +114,13 @@ export class ServiceBroker extends EventEmitter {
     this.store.add(record, credentials);
     this.events.record('provisioning', `${name}: creating a ${offered.name} instance, plan ${plan}`, { service: name });
     this.runOperation(name, async () => {
+      // A new instance starts empty. Storage of that name already there was left by an earlier instance whose record
+      // and credentials are gone (a deleted state folder; a check's slot used again): its users have other passwords, so
+      // the new credentials would never log in to it.
+      if (await this.provider.hasStorage(name)) {
+        await this.provider.destroy(name);
+        this.events.record('provisioning', `${name}: removed the storage an earlier instance of that name left (${this.provider.storage(name)}); its credentials were gone, so it could not be used`, { service: name });
+      }
       const handle = await this.startServer(record, progress);
       record.lastOperation = operation('create', 'succeeded', `created; ${maskedUrl(credentials, handle.host)}`);
       this.events.record('provisioned', `${name}: ${offered.name} (plan ${plan}) ready at ${maskedUrl(credentials, handle.host)}`, { service: name });

@@ -56,13 +56,20 @@ export class DockerPostgres extends EventEmitter implements DataProvider {
     return (await runDockerRaw(['volume', 'inspect', this.volume(name)], { timeoutMs: 10_000 })).code === 0;
   }
 
+  private starting: Promise<unknown> = Promise.resolve();
+
   async start(request: StartRequest): Promise<ServerHandle> {
     const { record, credentials, plan } = request;
     const image = await this.postgresImage(request.progress);
     const file = this.writeComposeFile(record.name, image, credentials, plan.settings, plan.memoryBytes);
     this.events.start();
     try {
-      await compose.upOne(this.serviceName(record.name), { ...this.composeOptions(file, credentials), commandOptions: ['--no-deps'] });
+      // One `compose up` at a time in this project: two at once (two instances started together) may each create the
+      // project's network, and Docker then keeps two networks of one name and refuses every later start ("network … is
+      // ambiguous").
+      const up = this.starting.then(() => compose.upOne(this.serviceName(record.name), { ...this.composeOptions(file, credentials), commandOptions: ['--no-deps'] }));
+      this.starting = up.catch(() => undefined);
+      await up;
     } catch (failure) {
       throw composeError(`${record.name}: its PostgreSQL container would not start`, failure);
     }

@@ -135,6 +135,37 @@ export interface ServiceInfo {
   ready: number;
 }
 
+/** How ctx.run() runs a program. */
+export interface CommandOptions {
+  /** the folder it runs in (default: the checked services/ folder; a copy from ctx.copyServices() when it writes) */
+  cwd?: string;
+  /** variables over the check's own environment; `undefined` removes one (e.g. `{ DATABASE_URL: undefined }`) */
+  env?: Record<string, string | undefined>;
+  /** its time limit (default 60 s): then SIGTERM to its process group, SIGKILL 5 s later. The check's own limit stops it too */
+  timeoutMs?: number;
+  /** how much of stdout and of stderr is kept, each: the last bytes (default 64 KiB) */
+  maxOutputBytes?: number;
+  /** stops it early, as the time limit would, when this fires: for a program that runs until told (`docker events`) */
+  stop?: AbortSignal;
+}
+
+/** What a program run by ctx.run() did. */
+export interface CommandRun {
+  /** the command line, for messages */
+  command: string;
+  /** its exit code; null when it was killed by a signal or could not be run (stderr says why) */
+  code: number | null;
+  signal: string | null;
+  /** the end of its output (starting with "…" when the beginning was dropped) */
+  stdout: string;
+  stderr: string;
+  /** it ran out of its time limit and was stopped */
+  timedOut: boolean;
+  /** some output was dropped */
+  truncated: boolean;
+  ms: number;
+}
+
 export interface StartFailure {
   service?: string;
   instance?: string;
@@ -163,6 +194,13 @@ export interface EnvironmentHandle {
   signal(instance: InstanceInfo, signal: NodeJS.Signals): Promise<void>;
   /** the last log lines of one instance or service ("payment/1", "payment") */
   logs(source: string, lines?: number): Promise<string[]>;
+  /**
+   * Runs one SQL statement in a data-service instance of this environment (a name `tall services` lists), logged in as
+   * the instance's own user, as an operator with psql would: for checks that look at or change the data from outside
+   * the services (insert a row a service must then serve, break a table a restore must bring back). Returns the rows.
+   * The password is never shown: a failure names the instance and PostgreSQL's message.
+   */
+  sql<Row = Record<string, unknown>>(instance: string, statement: string, values?: unknown[]): Promise<Row[]>;
 }
 
 export interface CheckContext extends EnvironmentHandle {
@@ -175,6 +213,18 @@ export interface CheckContext extends EnvironmentHandle {
   composeDocument(): ComposeDocument;
   /** a file of the checked services/ copy, or undefined when it does not exist */
   readFile(relativePath: string): string | undefined;
+  /**
+   * A fresh, writable copy of the checked services/ folder (its files; node_modules linked, not copied), inside the
+   * check's workspace so the kit's packages resolve from it as from services/. Change it freely (e.g. break a query
+   * on purpose): the learner's folder is never touched. Removed when the check ends.
+   */
+  copyServices(): string;
+  /**
+   * Runs a program (no shell) with a time limit and bounded output, in its own process group (what it starts is stopped
+   * with it). For the learner's own programs (their tests): untrusted, so never without a limit. Never rejects: a
+   * non-zero exit, a time-out or a missing program is in the result.
+   */
+  run(command: string, args: string[], options?: CommandOptions): Promise<CommandRun>;
   /** an environment declared in the lab's `environments` (started before the checks) */
   environment(name: string): EnvironmentHandle;
   /** a line kept with the result (shown by `tall check --verbose` and in --json) */

@@ -2,7 +2,8 @@
  * What a check gets to work with (the CheckContext of check-api.ts), bound to one throwaway environment and to the
  * check's own time limit: every request, `tall` run and wait gives up when the check's AbortSignal fires.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCompose } from '../compose/parse-compose.js';
 import {
@@ -20,10 +21,13 @@ import {
   type TallRun,
 } from './check-api.js';
 import { platformIn, readComposeDocument, runTall, type Slot, type StartedEnvironment } from './throwaway.js';
+import { runSql, sqlTarget, type ListedInstance } from './check-sql.js';
 import { driverFor } from '../runtimes/registry.js';
+import { runBounded } from './bounded-command.js';
+import { copyTree } from './tree.js';
 
 /** The verbs that act on one environment (and take --env). */
-const ENV_VERBS = new Set(['up', 'down', 'ps', 'scale', 'kill', 'logs', 'events']);
+const ENV_VERBS = new Set(['up', 'down', 'ps', 'scale', 'kill', 'logs', 'events', 'services', 'service', 'marketplace']);
 
 /** Where the check is, for the message when it runs out of time: "GET /catalog/health", "tall scale catalog 3". */
 export interface Activity {
@@ -95,6 +99,11 @@ export function environmentHandle(env: StartedEnvironment, binding: Binding): En
         }
       });
     },
+    async sql<Row>(instance: string, statement: string, values?: unknown[]) {
+      const listed = await tallJson<{ instances: ListedInstance[] }>(['services']);
+      binding.activity.current = `SQL on ${instance}`;
+      return runSql<Row>(sqlTarget(platform.env.stateDir, listed.instances, instance), instance, statement, values, binding.abortSignal);
+    },
   };
 }
 
@@ -122,6 +131,20 @@ export function checkContext(main: EnvironmentHandle, extras: Map<string, Enviro
       const file = join(binding.slot.services, relativePath);
       return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
     },
+    copyServices() {
+      const copy = join(scratchDir(binding.slot), randomBytes(4).toString('hex'), 'services');
+      copyTree(binding.slot.services, copy);
+      // Each service's own packages, as the checked folder has them (the kit's resolve by walking up from the slot).
+      for (const entry of readdirSync(binding.slot.services, { withFileTypes: true })) {
+        const own = join(binding.slot.services, entry.name, 'node_modules');
+        if (entry.isDirectory() && existsSync(own) && existsSync(join(copy, entry.name))) symlinkSync(own, join(copy, entry.name, 'node_modules'), process.platform === 'win32' ? 'junction' : 'dir');
+      }
+      return copy;
+    },
+    run(command, args, options = {}) {
+      binding.activity.current = [command, ...args].join(' ');
+      return runBounded(command, args, { ...options, cwd: options.cwd ?? binding.slot.services, abortSignal: binding.abortSignal });
+    },
     environment(name: string) {
       const found = extras.get(name);
       if (!found) throw new Error(`the lab did not declare an environment "${name}" (declared: ${[...extras.keys()].join(', ') || 'none'})`);
@@ -146,6 +169,16 @@ export function checkContext(main: EnvironmentHandle, extras: Map<string, Enviro
       throw new CheckFailed(`gave up waiting for ${what} after ${(timeoutMs / 1000).toFixed(0)} s${last ? ` (last: ${(last as Error).message})` : ''}`);
     },
   };
+}
+
+/** Where ctx.copyServices() puts its copies: inside the slot, so packages resolve by walking up as from services/. */
+export function scratchDir(slot: Slot): string {
+  return join(slot.dir, 'scratch');
+}
+
+/** The copies a check made: gone once it has its verdict. */
+export function removeScratch(slot: Slot): void {
+  rmSync(scratchDir(slot), { recursive: true, force: true });
 }
 
 function httpClient(baseUrl: string, binding: Binding): Http {

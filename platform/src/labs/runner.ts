@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseDuration } from '../compose/duration.js';
 import { CheckFailed, type Check, type CheckContext, type EnvironmentHandle, type EnvironmentRequest, type LabChecks, type RuntimeKind, type StartFailure } from './check-api.js';
-import { checkContext, environmentHandle, type Activity } from './check-context.js';
+import { checkContext, environmentHandle, removeScratch, type Activity } from './check-context.js';
 import type { Lab, Manifest } from './manifest.js';
 import type { LabPaths } from './lab-paths.js';
 import { describeFaults, routerFaultsSince } from './router-faults.js';
@@ -202,6 +202,7 @@ export class CheckSession {
           const extrasByName = new Map<string, EnvironmentHandle>(extras.map((env) => [env.key, environmentHandle(env, bound)]));
           return checkContext(environmentHandle(main!, bound), extrasByName, bound, notes);
         });
+        removeScratch(slot);
         if (checkResult.status === 'passed' && !check.allowRouterFaults) {
           // Lines reach the log a moment after the requests that caused them.
           await new Promise((resolve) => setTimeout(resolve, 100));

@@ -17,13 +17,13 @@ function kitCopy(): string {
 describe('tall dev new-lab', () => {
   it('starts a lab the manifest already names: README, checks.ts, fixtures/, the solution from the previous lab, the slide kept', () => {
     const root = kitCopy();
-    const made = createLab(labPaths(root, root), '04', 'data-services');
-    expect(made.title).toMatch(/Data service operations/);
-    const lab = loadManifest(labPaths(root, root)).labs.find((candidate) => candidate.id === '04')!;
+    const made = createLab(labPaths(root, root), '06', 'failover');
+    expect(made.title).toMatch(/Failover/);
+    const lab = loadManifest(labPaths(root, root)).labs.find((candidate) => candidate.id === '06')!;
     expect(lab.available).toBe(true);
-    for (const file of ['README.md', 'checks.ts', 'fixtures/README.md']) expect(existsSync(join(root, 'labs/04-data-services', file))).toBe(true);
-    expect(readFileSync(join(root, 'solutions/04-data-services/compose.yaml'), 'utf8')).toBe(readFileSync(join(root, 'solutions/03-routing-and-load-balancing/compose.yaml'), 'utf8'));
-    expect(readFileSync(join(root, 'labs/04-data-services/checks.ts'), 'utf8')).toMatch(/points: 1,\n\s+timeout: '10s'/);
+    for (const file of ['README.md', 'checks.ts', 'fixtures/README.md']) expect(existsSync(join(root, 'labs/06-failover', file))).toBe(true);
+    expect(readFileSync(join(root, 'solutions/06-failover/compose.yaml'), 'utf8')).toBe(readFileSync(join(root, 'solutions/05-testability/compose.yaml'), 'utf8'));
+    expect(readFileSync(join(root, 'labs/06-failover/checks.ts'), 'utf8')).toMatch(/points: 1,\n\s+timeout: '10s'/);
     expect(made.made).not.toContain('slides/06-to-the-labs.md');
   });
 
@@ -53,10 +53,10 @@ describe('tall dev new-lab', () => {
   it('the CLI verb prints what it made and the next step; a wrong number is a usage error', async () => {
     const root = kitCopy();
     const tall = new TallSandbox(root);
-    const run = await tall.run(['dev', 'new-lab', '05', 'testability']);
+    const run = await tall.run(['dev', 'new-lab', '06', 'failover']);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/✔ lab 05/);
-    expect(run.stdout).toMatch(/next: write the checks in labs\/05-testability\/checks.ts/);
+    expect(run.stdout).toMatch(/✔ lab 06/);
+    expect(run.stdout).toMatch(/next: write the checks in labs\/06-failover\/checks.ts/);
     expect((await tall.run(['dev', 'new-lab', 'x1', 'nope'])).code).toBe(2);
   });
 });

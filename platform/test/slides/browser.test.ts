@@ -96,6 +96,8 @@ describe.skipIf(!chromiumPath)('the deck in headless Chromium', { timeout: 60_00
     expect(await current(page)).toBe(ids()[4]);
     await page.goto(`${server.url}#agenda`);
     await page.locator('.slide.current a[href="#symbiosis"]').click();
+    // The deck moves on hashchange, after the click returns.
+    await page.waitForFunction(() => document.querySelector('.deck-stage > .slide.current')?.getAttribute('data-id') !== 'agenda');
     expect(await current(page)).toBe('symbiosis');
     await page.close();
   });

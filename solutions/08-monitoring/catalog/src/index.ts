@@ -1,29 +1,25 @@
-// catalog: the shop's products. Deliberately naive — the labs make it "tall".
+// catalog: the shop's products, kept in PostgreSQL (lab 04): every instance reads the same rows, and they outlive any
+// instance.
 import express from 'express';
+import pg from 'pg';
 import { lifecycle } from './lifecycle.js';
-import { observe } from './observability.js';
+import { log, observe } from './observability.js';
+import { migrate } from './migrate.js';
+import { ProductStore } from './product-store.js';
 
 const PORT = Number(process.env.PORT ?? 3000);
-
-interface Product {
-  id: string;
-  name: string;
-  priceCents: number;
-  stock: number;
+// The database the platform bound to this service (x-tall.bind in compose.yaml): its URL, credentials included, comes
+// from the environment only. Never written in the code or the compose file.
+const DATABASE_URL = process.env.DATABASE_URL;
+if (!DATABASE_URL) {
+  console.error('DATABASE_URL is not set: bind a PostgreSQL instance to catalog (x-tall.bind in compose.yaml)');
+  process.exit(1);
 }
 
-const products: Product[] = [
-  { id: 'tall-mug', name: '"You must be this tall" mug', priceCents: 1400, stock: 40 },
-  { id: 'breaker-stickers', name: 'Circuit breaker sticker pack', priceCents: 600, stock: 200 },
-  { id: 'chaos-monkey', name: 'Chaos Monkey plush', priceCents: 2500, stock: 12 },
-  { id: 'twelve-factor-poster', name: 'Twelve-Factor App poster', priceCents: 1800, stock: 30 },
-  { id: 'blue-green-hoodie', name: 'Blue-green deploy hoodie', priceCents: 4900, stock: 15 },
-  { id: 'pager-duck', name: 'On-call rubber duck', priceCents: 900, stock: 60 },
-];
-
-// Lab 03: no per-instance state. The view counter that lived here counted per process, so with three instances
-// behind the router every answer was a different, wrong number. A count shared by all instances belongs in a
-// backing service (lab 04 brings Postgres); until then the catalog doesn't pretend to have one.
+const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 5, connectionTimeoutMillis: 5000 });
+// An idle connection that breaks (the database restarted) is replaced on the next query; it must not end the process.
+pool.on('error', (error) => console.error(`database connection lost: ${error.message}`));
+const store = new ProductStore(pool);
 
 const app = express();
 // /health, /ready, /info and a graceful stop (lab 01); the version comes from APP_VERSION.
@@ -32,12 +28,12 @@ const service = lifecycle(app, 'catalog');
 // Lab 08: JSON logs carrying the request id, RED metrics at /metrics (observability.ts).
 observe(app);
 
-app.get('/products', (_req, res) => {
-  res.json(products);
+app.get('/products', async (_req, res) => {
+  res.json(await store.list());
 });
 
-app.get('/products/:id', (req, res) => {
-  const product = products.find((p) => p.id === req.params.id);
+app.get('/products/:id', async (req, res) => {
+  const product = await store.get(req.params.id);
   if (!product) {
     res.status(404).json({ error: `unknown product: ${req.params.id}` });
     return;
@@ -45,4 +41,18 @@ app.get('/products/:id', (req, res) => {
   res.json(product);
 });
 
-service.listen(PORT);
+// A failed query (the database is down) is a 503 with the reason, not an HTML stack trace.
+app.use((err: Error, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+  log().error({ err }, `${req.method} ${req.originalUrl} failed: ${err.message}`);
+  res.status(503).json({ error: `the catalog's database did not answer: ${err.message}` });
+});
+
+// Migrations first: an instance takes traffic only once the schema it needs is there. One that cannot migrate exits,
+// and the platform restarts it (the database may still be starting).
+migrate(DATABASE_URL).then(
+  () => service.listen(PORT),
+  (error: Error) => {
+    console.error(`migrations failed: ${error.message}`);
+    process.exit(1);
+  },
+);
