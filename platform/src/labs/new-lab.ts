@@ -56,7 +56,8 @@ export function createLab(paths: LabPaths, idText: string, slug: string, title?:
 
   const solution = join(paths.solutionsDir, folder);
   if (!existsSync(solution)) {
-    const previous = manifest.labs.filter((lab) => lab.id < id).at(-1);
+    // The last written lab before it (labs not written yet have no solution): where the engine starts this lab from.
+    const previous = manifest.labs.filter((lab) => lab.id < id && lab.available).at(-1);
     copyTree(previous ? previous.solutionDir : manifest.startDir, solution);
     made.push(`${relative(paths.kitRoot, solution)}/ (from ${previous ? `solutions/${previous.id}-${previous.slug}` : 'solutions/start'})`);
   }
