@@ -25,6 +25,8 @@ export async function migrate(databaseUrl: string): Promise<void> {
     migrationsTable: 'pgmigrations',
     // One transaction for the whole batch: a failing migration leaves the schema as it was.
     singleTransaction: true,
+    // Replicas starting together: the others wait for the lock (node-pg-migrate's default is to fail at once).
+    advisoryLockMode: 'wait',
     // What ran, one line each ("### MIGRATION 1732600000000_products (UP) ###", "No migrations to run!"); never the URL.
     logger: {
       info: (message: string) => console.log(`migrations: ${message}`),
