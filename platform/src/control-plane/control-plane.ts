@@ -99,7 +99,10 @@ export class ControlPlane extends EventEmitter {
       this.events.record('platform', `all ${services.length} services ready`);
     } catch (error) {
       this.phase = 'failed';
-      this.failure ??= this.describeTimeout();
+      // A runtime that could not start a service says why; only a wait that ran out is "not ready in time".
+      this.failure ??= error instanceof StartTimeout
+        ? this.describeTimeout()
+        : { service: 'platform', reason: (error as Error).message, fix: error instanceof UserError ? error.fix : undefined, logTail: [] };
       this.events.record('failed', this.failure.reason, { service: this.failure.service, instance: this.failure.instance });
       throw error;
     } finally {
@@ -385,9 +388,11 @@ export class ControlPlane extends EventEmitter {
       if (done()) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    throw new Error('timed out waiting for services to be ready');
+    throw new StartTimeout('timed out waiting for services to be ready');
   }
 }
+
+class StartTimeout extends Error {}
 
 /** "exited with code 0", "killed by SIGKILL", "OOMKilled: it used more than its memory limit (512 MiB)". */
 function describeExit(info: ExitInfo, service: ServiceSpec): string {

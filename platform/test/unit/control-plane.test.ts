@@ -157,6 +157,16 @@ describe('ControlPlane against a fake runtime', () => {
     expect(runtime.starts).toBe(3);
   });
 
+  it('a runtime that cannot start a service: up fails with its reason, not as a time-out', async () => {
+    const { plane, runtime } = setUp([service('web')]);
+    runtime.start = async () => {
+      throw new Error('web: docker compose exited with 1 (network ambiguous)');
+    };
+    await expect(plane.up(5000, () => undefined)).rejects.toThrow(/network ambiguous/);
+    expect(plane.phase).toBe('failed');
+    expect(plane.failure?.reason).toBe('web: docker compose exited with 1 (network ambiguous)');
+  });
+
   it('depends_on conditions: service_started waits for the start only, service_healthy for readiness', async () => {
     const { plane, runtime, events } = setUp([
       service('api', { replicas: 2 }),
