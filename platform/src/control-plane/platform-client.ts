@@ -254,7 +254,13 @@ export class PlatformClient {
           request.onProgress?.(`ready: ${ready}`);
           readyShown = ready;
         }
-        if (state.phase === 'running' || state.phase === 'failed') return state;
+        if (state.phase === 'running') return state;
+        if (state.phase === 'failed') {
+          // It stops what it started before it exits: "everything started has been stopped" is true once it is gone.
+          const gone = Date.now() + 30_000;
+          while (isSameProcess(pid, undefined) && Date.now() < gone) await new Promise((resolve) => setTimeout(resolve, 100));
+          return readState(this.env.stateDir) ?? state;
+        }
       }
       if (!isSameProcess(pid, undefined)) {
         return readState(this.env.stateDir) ?? failed(`the control plane exited during start-up; see .tall/${this.env.name}/control-plane.log`);
