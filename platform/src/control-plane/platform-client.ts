@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { requestedRouterPort, resolveEnvironment, type Environment } from '../environments/environment.js';
 import { driverFor } from '../runtimes/registry.js';
 import type { RuntimeKind } from '../runtimes/runtime.js';
-import { isSameProcess } from '../util/process-identity.js';
+import { isSameProcess, waitUntilGone } from '../util/process-identity.js';
 import { ensurePrivateDir, openPrivate } from '../util/private-files.js';
 import { LogLimitError, logLimitsFrom } from '../monitoring/log-limits.js';
 import { callApi } from './api-client.js';
@@ -257,8 +257,7 @@ export class PlatformClient {
         if (state.phase === 'running') return state;
         if (state.phase === 'failed') {
           // It stops what it started before it exits: "everything started has been stopped" is true once it is gone.
-          const gone = Date.now() + 30_000;
-          while (isSameProcess(pid, undefined) && Date.now() < gone) await new Promise((resolve) => setTimeout(resolve, 100));
+          await waitUntilGone(pid, undefined, 30_000);
           return readState(this.env.stateDir) ?? state;
         }
       }
@@ -281,9 +280,7 @@ export class PlatformClient {
       return;
     }
     signal(pid, 'SIGTERM');
-    const deadline = Date.now() + 15_000;
-    while (isSameProcess(pid, undefined) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    if (isSameProcess(pid, undefined)) signal(pid, 'SIGKILL');
+    if (!(await waitUntilGone(pid, undefined, 15_000))) signal(pid, 'SIGKILL');
     await this.cleanUpLeftovers();
     removeState(this.env.stateDir);
   }
@@ -305,7 +302,5 @@ function signal(pid: number, name: NodeJS.Signals): void {
 }
 
 async function waitForExit(state: PlatformState, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (isSameProcess(state.pid, state.pidStartTime) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  if (isSameProcess(state.pid, state.pidStartTime)) signal(state.pid, 'SIGKILL');
+  if (!(await waitUntilGone(state.pid, state.pidStartTime, timeoutMs))) signal(state.pid, 'SIGKILL');
 }

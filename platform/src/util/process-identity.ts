@@ -77,3 +77,10 @@ export function signalChildGroup(child: { pid?: number; exitCode?: number | null
   if (child.pid === undefined || child.exitCode != null || child.signalCode != null) return;
   signalGroup(child.pid, signal);
 }
+
+/** Waits until the process is gone (or, with its start time, replaced by a stranger), at most `timeoutMs`; says whether it went. */
+export async function waitUntilGone(pid: number, startTime: string | undefined, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isSameProcess(pid, startTime) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  return !isSameProcess(pid, startTime);
+}
