@@ -52,7 +52,7 @@ export class ControlPlane extends EventEmitter {
     private readonly router: RoutingTable,
     private readonly events: EventLog,
     private readonly logs: LogStore,
-    private readonly options: { backoff?: BackoffCurve } = {},
+    private readonly options: { backoff?: BackoffCurve; /** grading's ceiling on instances per service */ maxReplicas?: number } = {},
   ) {
     super();
     this.specs = new Map(project.services.map((service) => [service.name, service]));
@@ -140,6 +140,9 @@ export class ControlPlane extends EventEmitter {
 
   async scale(serviceName: string, replicas: number, timeoutMs = 60_000): Promise<{ from: number; to: number; ready: number }> {
     const service = this.requireService(serviceName);
+    if (this.options.maxReplicas !== undefined && replicas > this.options.maxReplicas) {
+      throw new UserError(`${serviceName} can't have ${replicas} instances here: grading allows at most ${this.options.maxReplicas}`, `scale to ${this.options.maxReplicas} or fewer`);
+    }
     const from = this.desired.get(serviceName) ?? 0;
     this.desired.set(serviceName, replicas);
     const current = this.instancesOf(serviceName);

@@ -3,6 +3,7 @@
  * It outlives the CLI; the CLI finds it through .tall/<env>/state.json.
  */
 import { rmSync } from 'node:fs';
+import { holdToCeiling, type Containment } from '../containment/containment.js';
 import { dirname, join } from 'node:path';
 import { parseCompose } from '../compose/parse-compose.js';
 import { ComposeError } from '../compose/errors.js';
@@ -35,6 +36,7 @@ export interface DaemonOptions {
   /** the router port; none: the next free one from 8081 */
   port?: number;
   timeoutMs: number;
+  containment?: Containment;
 }
 
 async function main(options: DaemonOptions): Promise<void> {
@@ -81,9 +83,10 @@ async function main(options: DaemonOptions): Promise<void> {
 
   try {
     const port = options.port ?? (await firstFreePort(8081));
-    const setup = await (await driverFor(options.runtime)).create(env, port, { ...env.variables, ...stringEnv(process.env), TALL_ENV: env.name });
-    const project = parseCompose(env.composeFile, { env: setup.interpolation });
+    const setup = await (await driverFor(options.runtime)).create(env, port, { ...env.variables, ...stringEnv(process.env), TALL_ENV: env.name }, options.containment);
+    const project = parseCompose(env.composeFile, { env: setup.interpolation, contained: options.containment !== undefined });
     state.warnings = project.warnings;
+    if (options.containment) holdToCeiling(project, options.containment);
     let plane: ControlPlane | undefined;
     const routerMonitoring = process.env.TALL_ROUTER_MONITORING !== 'off';
     const router = new RouterThread(
@@ -101,7 +104,7 @@ async function main(options: DaemonOptions): Promise<void> {
     await router.listen();
     state.routerPort = router.port;
     state.routerUrl = `http://127.0.0.1:${router.port}`;
-    plane = new ControlPlane(project, setup.runtime, router, events, logs);
+    plane = new ControlPlane(project, setup.runtime, router, events, logs, { maxReplicas: options.containment?.maxReplicas });
     const controlPlane = plane;
     const data = new DataServices(env, options.runtime, project, events, logs, redactor);
     data.attach(controlPlane);

@@ -4,6 +4,7 @@
  * control plane that died.
  */
 import { spawn } from 'node:child_process';
+import type { Containment } from '../containment/containment.js';
 import { closeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +55,8 @@ export interface StartRequest {
   onWarning?: (warning: Warning) => void;
   /** stops waiting and takes down what started */
   abortSignal?: AbortSignal;
+  /** run the services as untrusted code (grading) */
+  containment?: Containment;
 }
 
 export interface StartOutcome {
@@ -133,6 +136,7 @@ export class PlatformClient {
       runtime: request.runtime,
       port: requestedRouterPort(this.env, request.port),
       timeoutMs: request.timeoutMs,
+      containment: request.containment,
     };
     const daemonEnv: NodeJS.ProcessEnv = { ...process.env, ...(request.variables ?? {}) };
     for (const name of RESOLVED_HERE) delete daemonEnv[name];

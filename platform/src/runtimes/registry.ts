@@ -8,6 +8,7 @@ import type { PlatformState } from '../control-plane/state-file.js';
 import type { InstanceView } from '../control-plane/instance.js';
 import type { Environment } from '../environments/environment.js';
 import type { Runtime, RuntimeKind } from './runtime.js';
+import type { Containment } from '../containment/containment.js';
 import { UserError } from '../control-plane/user-error.js';
 
 export interface RuntimeAvailability {
@@ -32,7 +33,8 @@ export interface RuntimeDriver {
   readonly idLabel: string;
   idOf(instance: InstanceView): string | undefined;
   availability(): Promise<RuntimeAvailability>;
-  create(env: Environment, routerPort: number, variables: Record<string, string>): Promise<RuntimeSetup>;
+  /** `containment`: the services are untrusted (grading); the runtime holds every process of theirs to it */
+  create(env: Environment, routerPort: number, variables: Record<string, string>, containment?: Containment): Promise<RuntimeSetup>;
   /** what a control plane that died left running, from its last published state (described for people) */
   leftovers(record: PlatformState): Promise<string[]>;
   /** stops those leftovers; returns what it stopped */

@@ -17,6 +17,7 @@ import { Reaper } from '../reaper.js';
 import { UserError } from '../../control-plane/user-error.js';
 import { healthcheckArgv, runWithTimeout } from '../healthcheck-command.js';
 import { buildServiceBundles } from './service-bundles.js';
+import type { Containment } from '../../containment/containment.js';
 import { withBuildLock } from './build-lock.js';
 
 export { dockerAvailable, routerHostsForContainers, type DockerAvailability } from './docker-availability.js';
@@ -30,6 +31,8 @@ export interface DockerRuntimeOptions {
   stateDir: string;
   /** variables for ${VAR} interpolation in the compose file */
   interpolationEnv: Record<string, string>;
+  /** untrusted services (grading): hardened containers, build scripts in the sandbox */
+  containment?: Containment;
 }
 
 interface Tracked {
@@ -97,7 +100,7 @@ export class DockerRuntime extends EventEmitter implements Runtime {
       await this.resolveBaseImage(progress);
       await withBuildLock(built.map((service) => service.build!.context), async () => {
         let started = Date.now();
-        await buildServiceBundles(built, progress);
+        await buildServiceBundles(built, progress, this.options.containment);
         progress(`bundles ready in ${((Date.now() - started) / 1000).toFixed(1)} s; building images: ${built.map((s) => s.name).join(', ')}`);
         started = Date.now();
         await this.buildImages(built.map((s) => s.name), progress);
@@ -253,7 +256,7 @@ export class DockerRuntime extends EventEmitter implements Runtime {
     const services = [...this.services.values()];
     for (const [name, value] of Object.entries(bindingVariables(services))) this.compose.setVariable(name, value);
     for (const service of services) this.writtenBindings.set(service.name, JSON.stringify(service.bindingEnvironment ?? {}));
-    writeOverride(this.options.stateDir, services);
+    writeOverride(this.options.stateDir, services, this.options.containment);
   }
 
   /** Before anything is bundled: a machine without a base image fails here, fast and with the fix. */

@@ -15,12 +15,12 @@ export const dockerDriver: RuntimeDriver = {
       ? { ok: true, detail: `engine ${found.engine}, compose ${found.compose}` }
       : { ok: false, detail: found.problem ?? 'no engine', problem: found.problem ?? 'no Docker engine answers', fix: found.fix };
   },
-  async create(env, routerPort, variables) {
+  async create(env, routerPort, variables, containment) {
     // Containers reach the router through the host-gateway alias; see routerHostsForContainers.
     const hosts = await routerHostsForContainers();
     const interpolation = { ...variables, ROUTER_URL: `http://${hosts.urlHost}:${routerPort}` };
     return {
-      runtime: new DockerRuntime({ projectName: env.projectName, composeFile: env.composeFile, stateDir: env.stateDir, interpolationEnv: interpolation }),
+      runtime: new DockerRuntime({ projectName: env.projectName, composeFile: env.composeFile, stateDir: env.stateDir, interpolationEnv: interpolation, containment }),
       extraRouterHosts: [hosts.bindHost],
       interpolation,
     };

@@ -10,9 +10,9 @@ export const processDriver: RuntimeDriver = {
   idLabel: 'PID',
   idOf: (instance) => (instance.pid === undefined ? undefined : String(instance.pid)),
   availability: async () => ({ ok: true, detail: 'each instance a local process (no Docker needed)' }),
-  async create(env, routerPort, variables) {
+  async create(env, routerPort, variables, containment) {
     const interpolation = { ...variables, ROUTER_URL: `http://127.0.0.1:${routerPort}` };
-    return { runtime: new ProcessRuntime({ envName: env.name }), extraRouterHosts: [], interpolation };
+    return { runtime: new ProcessRuntime({ envName: env.name, containment }), extraRouterHosts: [], interpolation };
   },
   async leftovers(record) {
     return processesOf(record).filter(stillOurs).map(describe);

@@ -10,6 +10,8 @@ import { healthcheckArgv, runWithTimeout } from '../healthcheck-command.js';
 import { processStartTime, signalChildGroup } from '../../util/process-identity.js';
 import { Reaper } from '../reaper.js';
 import { isLoopback, listeningAddresses } from './listening-addresses.js';
+import { sandboxed } from '../../containment/sandbox.js';
+import type { Containment } from '../../containment/containment.js';
 
 interface Supervised {
   handle: InstanceHandle;
@@ -33,7 +35,7 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
   private readonly reaper = new Reaper();
   private readonly limiter: InstanceLimiter;
 
-  constructor(private readonly options: { envName: string }) {
+  constructor(private readonly options: { envName: string; containment?: Containment }) {
     super();
     this.limiter = chooseLimiter(`${options.envName}-${process.pid}`);
   }
@@ -45,7 +47,8 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
       }
       if (!service.dir) throw new Error(`service "${service.name}" has no build context, so the process runtime has no folder to run it in; give it build.context or use --runtime docker`);
     }
-    progress(`process runtime: ${project.services.length} services, each instance a local process; limits by ${this.limiter.mechanism}`);
+    const contained = this.options.containment?.sandbox === 'bubblewrap' ? '; contained by bubblewrap (read-only filesystem, private /tmp, hidden folders)' : '';
+    progress(`process runtime: ${project.services.length} services, each instance a local process; limits by ${this.limiter.mechanism}${contained}`);
   }
 
   async start(service: ServiceSpec, count: number): Promise<InstanceHandle[]> {
@@ -86,7 +89,7 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
     const instance = this.instances.get(key(handle));
     if (!instance) return { exitCode: null, output: 'instance is not running', timedOut: false };
     // Beside the process, with its environment, so $PORT in the test is the instance's own port.
-    return runWithTimeout(healthcheckArgv(test), { env: instance.env, cwd: instance.cwd, timeoutMs });
+    return runWithTimeout(sandboxed(healthcheckArgv(test), this.options.containment), { env: instance.env, cwd: instance.cwd, timeoutMs });
   }
 
   async exposedAddresses(handle: InstanceHandle): Promise<string[]> {
@@ -101,7 +104,7 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
 
   private spawnInstance(service: ServiceSpec, handle: InstanceHandle): InstanceHandle {
     const id = key(handle);
-    const argv = this.limiter.launch(id, service.tall.process?.command ?? service.command!, service.limits);
+    const argv = this.limiter.launch(id, sandboxed(service.tall.process?.command ?? service.command!, this.options.containment), service.limits);
     const inherited = Object.fromEntries(INHERITED.flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
     const env: Record<string, string> = {
       ...inherited,
