@@ -7,6 +7,8 @@
 import { spawn } from 'node:child_process';
 import type { CommandOptions, CommandRun } from './check-api.js';
 import { signalChildGroup, signalGroup } from '../util/process-identity.js';
+import { sandboxed } from '../containment/sandbox.js';
+import type { Containment } from '../containment/containment.js';
 
 /** How long the group gets between SIGTERM and SIGKILL. */
 const GRACE_MS = 5000;
@@ -43,7 +45,7 @@ class Tail {
 }
 
 /** Runs `command args` (no shell). Never rejects: a non-zero exit, a time-out or a program that is not there is in the result. */
-export function runBounded(command: string, args: string[], options: CommandOptions & { cwd: string; abortSignal?: AbortSignal }): Promise<CommandRun> {
+export function runBounded(command: string, args: string[], options: CommandOptions & { cwd: string; abortSignal?: AbortSignal; containment?: Containment }): Promise<CommandRun> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const max = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -60,7 +62,8 @@ export function runBounded(command: string, args: string[], options: CommandOpti
     let stopped = false;
     let asked = false;
     let killTimer: NodeJS.Timeout | undefined;
-    const child = spawn(command, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32' });
+    const [program, ...programArgs] = sandboxed([command, ...args], options.containment);
+    const child = spawn(program!, programArgs, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32' });
     const stop = () => {
       if (stopped) return;
       stopped = true;

@@ -143,7 +143,7 @@ export function checkContext(main: EnvironmentHandle, extras: Map<string, Enviro
     },
     run(command, args, options = {}) {
       binding.activity.current = [command, ...args].join(' ');
-      return runBounded(command, args, { ...options, cwd: options.cwd ?? binding.slot.services, abortSignal: binding.abortSignal });
+      return runBounded(command, args, { ...options, cwd: options.cwd ?? binding.slot.services, abortSignal: binding.abortSignal, containment: binding.slot.containment });
     },
     environment(name: string) {
       const found = extras.get(name);
@@ -173,6 +173,7 @@ export function checkContext(main: EnvironmentHandle, extras: Map<string, Enviro
 
 /** Where ctx.copyServices() puts its copies: inside the slot, so packages resolve by walking up as from services/. */
 export function scratchDir(slot: Slot): string {
+  // containSlot() lets student code write here
   return join(slot.dir, 'scratch');
 }
 

@@ -5,12 +5,13 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseDuration } from '../compose/duration.js';
+import type { Containment } from '../containment/containment.js';
 import { CheckFailed, type Check, type CheckContext, type EnvironmentHandle, type EnvironmentRequest, type LabChecks, type RuntimeKind, type StartFailure } from './check-api.js';
 import { checkContext, environmentHandle, removeScratch, type Activity } from './check-context.js';
 import type { Lab, Manifest } from './manifest.js';
 import type { LabPaths } from './lab-paths.js';
 import { describeFaults, routerFaultsSince } from './router-faults.js';
-import { acquireSlot, environmentAlive, neutralEnvironmentName, platformIn, prepareCopy, startEnvironment, stopEnvironment, useInPlace, type Slot, type StartedEnvironment } from './throwaway.js';
+import { acquireSlot, containSlot, environmentAlive, neutralEnvironmentName, platformIn, prepareCopy, startEnvironment, stopEnvironment, useInPlace, type Slot, type StartedEnvironment } from './throwaway.js';
 
 export type CheckStatus = 'passed' | 'failed' | 'skipped';
 
@@ -73,6 +74,8 @@ export interface SessionOptions {
   source: string;
   manifest: Manifest;
   onEvent?: (event: RunEvent) => void;
+  /** the checked code is untrusted (grading): see containment/ */
+  containment?: Containment;
 }
 
 /** Loads a lab's checks.ts and matches it with the manifest. */
@@ -126,6 +129,7 @@ export class CheckSession {
 
     if (!this.slot) {
       this.slot = await acquireSlot(this.options.paths.checksDir);
+      if (this.options.containment) containSlot(this.slot, this.options.containment);
       if (resolve(this.options.source) === resolve(this.options.paths.services)) {
         useInPlace(this.slot, this.options.paths.workRoot, this.options.paths.services);
       } else {

@@ -20,6 +20,7 @@ import type { ComposeDocument, EnvironmentRequest, RuntimeKind, StartFailure, Ta
 import { KIT_ROOT, TALL_BIN } from './lab-paths.js';
 import { copyTree } from './tree.js';
 import { ensurePrivateDir, writePrivateFile } from '../util/private-files.js';
+import type { Containment } from '../containment/containment.js';
 
 export interface Slot {
   /** the slot's own folder: its lock, state, compose variants and (for a copy) the checked services/ */
@@ -29,6 +30,8 @@ export interface Slot {
   /** the checked services/ folder */
   services: string;
   stateDir: string;
+  /** set when the checked code is untrusted (grading): every student process the slot runs is held to it */
+  containment?: Containment;
   release(): void;
 }
 
@@ -93,6 +96,20 @@ function linkIfMissing(target: string, link: string): void {
   if (!existsSync(target)) return;
   rmSync(link, { recursive: true, force: true });
   symlinkSync(target, link, process.platform === 'win32' ? 'junction' : 'dir');
+}
+
+/**
+ * The grader's containment, completed for this slot: student code may write its own services/ copy and the check's
+ * scratch copies, and finds the kit's packages where the copy expects them — the slot itself may sit in a hidden folder.
+ */
+export function containSlot(slot: Slot, base: Containment): void {
+  const scratch = join(slot.dir, 'scratch');
+  ensurePrivateDir(scratch);
+  slot.containment = {
+    ...base,
+    writable: [...base.writable, slot.services, scratch],
+    links: [...base.links, { target: join(KIT_ROOT, 'node_modules'), path: join(slot.root, 'node_modules') }],
+  };
 }
 
 export interface RunOptions {
@@ -168,7 +185,7 @@ export async function startEnvironment(slot: Slot, name: string, request: Enviro
   if (options.abortSignal?.aborted) return { ...base, startMs: 0, started: false, failure: { reason: 'interrupted', logTail: [] } };
   try {
     const client = platformIn(slot, name, composeFile);
-    const { state } = await client.start({ runtime: options.runtime, port, timeoutMs: options.timeoutMs, variables, abortSignal: options.abortSignal });
+    const { state } = await client.start({ runtime: options.runtime, port, timeoutMs: options.timeoutMs, variables, abortSignal: options.abortSignal, containment: slot.containment });
     const startMs = Date.now() - started;
     if (state.phase === 'running') return { ...base, startMs, started: true, routerUrl: state.routerUrl ?? base.routerUrl };
     const failure = state.failure ?? { service: 'platform', reason: 'the control plane stopped', logTail: [] };
