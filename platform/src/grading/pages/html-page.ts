@@ -19,6 +19,7 @@ h1 { font-size: 1.6em; margin: 0 0 4px; } h2 { font-size: 1.25em; margin: 28px 0
 h3 { font-size: 1.05em; margin: 20px 0 6px; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; font-size: 14px; }
 th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
+table.summary { width: auto; min-width: 320px; }
 th { background: var(--soft); } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .msg { white-space: pre-wrap; overflow-wrap: anywhere; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; }
 .passed { color: var(--ok); } .failed { color: var(--bad); } .skipped { color: var(--muted); }
