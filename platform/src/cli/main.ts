@@ -14,6 +14,7 @@ import { registerScale } from './verbs/scale.js';
 import { registerUp } from './verbs/up.js';
 import { registerLabVerbs } from './verbs/lab-verbs.js';
 import { registerDev } from './verbs/dev.js';
+import { registerGrade } from './verbs/grade.js';
 import { registerMarketplace } from './verbs/marketplace.js';
 import { registerService } from './verbs/service.js';
 import { registerServices } from './verbs/services.js';
@@ -33,7 +34,7 @@ const program = new Command('tall')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerDoctor, registerConfig, registerUp, registerDown, registerPs, registerScale, registerKill, registerLogs, registerEvents, registerDashboard, registerMarketplace, registerServices, registerService, registerSlidesCommand, registerLabVerbs, registerDev]) register(program);
+for (const register of [registerDoctor, registerConfig, registerUp, registerDown, registerPs, registerScale, registerKill, registerLogs, registerEvents, registerDashboard, registerMarketplace, registerServices, registerService, registerSlidesCommand, registerLabVerbs, registerDev, registerGrade]) register(program);
 
 try {
   rejectUnknownVerb(program, process.argv.slice(2));
