@@ -17,8 +17,8 @@ export interface ParseOptions {
   env?: Record<string, string | undefined>;
   /** Active profiles; services with other profiles are left out, as in Compose. Default: COMPOSE_PROFILES. */
   profiles?: string[];
-  /** a graded submission: fields that would undo the containment are errors (containment/compose-policy.ts) */
-  contained?: boolean;
+  /** a graded submission: fields that would undo the containment are errors (containment/compose-policy.ts), and paths must stay in servicesDir */
+  contained?: { servicesDir: string };
 }
 
 const SERVICE_NAME = /^[a-zA-Z0-9._-]+$/;
@@ -62,7 +62,7 @@ export function parseCompose(file: string, options: ParseOptions = {}): ProjectS
   });
   // A failed cast leaves the string in place, which the schema would report a second time.
   for (const problem of validateSchema(document)) if (!castFailures.has(pathKey(problem.path))) found.error(problem.path, problem.message);
-  if (options.contained) for (const problem of containedComposeProblems(document, dirname(absolute))) found.error(problem.path, problem.message);
+  if (options.contained) for (const problem of containedComposeProblems(document, dirname(absolute), options.contained.servicesDir)) found.error(problem.path, problem.message);
   for (const name of Object.keys(services as object)) {
     if (!SERVICE_NAME.test(name)) found.error(['services', name], `service name "${name}" may only have letters, digits, ".", "_" and "-"; rename it`);
   }

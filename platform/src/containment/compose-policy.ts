@@ -29,13 +29,16 @@ const FORBIDDEN_SERVICE_FIELDS: Record<string, string> = {
 };
 const FORBIDDEN_BUILD_FIELDS = ['network', 'extra_hosts', 'privileged', 'additional_contexts', 'secrets', 'ssh', 'entitlements'];
 
-/** Every forbidden field of the (interpolated) document, with where it is; `servicesDir` is the compose file's folder. */
-export function containedComposeProblems(document: Record<string, unknown>, servicesDir: string): PolicyProblem[] {
+/**
+ * Every forbidden field of the (interpolated) document, with where it is. Relative paths are the compose file's
+ * (`composeDir`), and must land inside `servicesDir` (the same folder, except for a variant a check wrote elsewhere).
+ */
+export function containedComposeProblems(document: Record<string, unknown>, composeDir: string, servicesDir = composeDir): PolicyProblem[] {
   const problems: PolicyProblem[] = [];
   const refuse = (path: (string | number)[], why: string) => problems.push({ path, message: `${path.join('.')} is not allowed when grading (${why}); remove it` });
   const inside = (path: (string | number)[], value: unknown) => {
     if (typeof value !== 'string') return;
-    const target = resolve(servicesDir, value);
+    const target = resolve(composeDir, value);
     const outside = relative(servicesDir, target);
     if (outside.startsWith('..') || isAbsolute(outside)) refuse(path, `"${value}" is outside services/`);
   };
@@ -56,7 +59,7 @@ export function containedComposeProblems(document: Record<string, unknown>, serv
     const build = typeof service.build === 'string' ? { context: service.build } : asRecord(service.build);
     if (service.build !== undefined) {
       inside(at('build', 'context'), build.context ?? '.');
-      if (typeof build.dockerfile === 'string') inside(at('build', 'dockerfile'), resolve(servicesDir, String(build.context ?? '.'), build.dockerfile));
+      if (typeof build.dockerfile === 'string') inside(at('build', 'dockerfile'), resolve(composeDir, String(build.context ?? '.'), build.dockerfile));
       for (const field of FORBIDDEN_BUILD_FIELDS) if (field in build) refuse(at('build', field), 'build settings grading sets itself');
     }
     const envFiles = Array.isArray(service.env_file) ? service.env_file : service.env_file === undefined ? [] : [service.env_file];

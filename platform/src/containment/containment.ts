@@ -11,6 +11,8 @@ export interface Containment {
   sandbox: 'bubblewrap' | 'none';
   /** folders student code must not see (each replaced by an empty one): the solutions, other submissions, hidden checks */
   hidden: string[];
+  /** the checked services/ folder: every path a compose file names must stay inside it (the variants a check writes live elsewhere) */
+  servicesDir?: string;
   /** the only folders it may write (its own copy of services/); everything else is read-only */
   writable: string[];
   /** symlinks to make inside the sandbox (a hidden folder's entries student code still needs, e.g. node_modules) */

@@ -6,22 +6,27 @@
  * Memory, CPU and process count stay the limiter's (cgroups or the watchdog), which wraps this argv in turn.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import type { Containment } from './containment.js';
 
 const DOCKER_SOCKETS = ['/var/run/docker.sock', '/run/docker.sock'];
 const MAX_OPEN_FILES = 1024;
+const FORWARDED = 'TERM,INT,HUP,QUIT';
 
 /** `argv` as it runs contained (unchanged without a sandbox). `cwd` must be inside a writable folder or readable. */
 export function sandboxed(argv: string[], containment: Containment | undefined): string[] {
   if (!containment || containment.sandbox === 'none') return argv;
-  const args = ['bwrap', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--unshare-ipc', '--die-with-parent'];
+  // bubblewrap forwards no signal, and its outer process would die of a SIGTERM and take the program with it: the
+  // wrappers ignore SIGTERM/SIGINT (a signal to the instance's process group reaches the program itself), and the
+  // program gets the default handling back.
+  const args = ['env', `--ignore-signal=${FORWARDED}`, 'bwrap', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--unshare-ipc', '--die-with-parent'];
   args.push('--size', String(containment.tmpBytes), '--tmpfs', '/tmp');
   for (const dir of containment.hidden) if (existsSync(dir)) args.push('--tmpfs', dir);
-  for (const socket of DOCKER_SOCKETS) if (existsSync(socket)) args.push('--ro-bind', '/dev/null', socket);
-  for (const dir of containment.writable) args.push('--bind', dir, dir);
+  // /var/run is often a link to /run: bwrap mounts only on real paths.
+  for (const socket of new Set(DOCKER_SOCKETS.filter((path) => existsSync(path)).map((path) => realpathSync(path)))) args.push('--ro-bind', '/dev/null', socket);
+  for (const dir of containment.writable) if (existsSync(dir)) args.push('--bind', dir, dir);
   for (const link of containment.links) args.push('--symlink', link.target, link.path);
-  args.push('--', 'prlimit', `--fsize=${containment.maxFileBytes}`, '--core=0', `--nofile=${MAX_OPEN_FILES}`, '--');
+  args.push('--', 'env', `--default-signal=${FORWARDED}`, 'prlimit', `--fsize=${containment.maxFileBytes}`, '--core=0', `--nofile=${MAX_OPEN_FILES}`, '--');
   return [...args, ...argv];
 }
 

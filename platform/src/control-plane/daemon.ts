@@ -84,7 +84,7 @@ async function main(options: DaemonOptions): Promise<void> {
   try {
     const port = options.port ?? (await firstFreePort(8081));
     const setup = await (await driverFor(options.runtime)).create(env, port, { ...env.variables, ...stringEnv(process.env), TALL_ENV: env.name }, options.containment);
-    const project = parseCompose(env.composeFile, { env: setup.interpolation, contained: options.containment !== undefined });
+    const project = parseCompose(env.composeFile, { env: setup.interpolation, contained: options.containment && { servicesDir: options.containment.servicesDir ?? dirname(env.composeFile) } });
     state.warnings = project.warnings;
     if (options.containment) holdToCeiling(project, options.containment);
     let plane: ControlPlane | undefined;

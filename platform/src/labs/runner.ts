@@ -78,13 +78,20 @@ export interface SessionOptions {
   containment?: Containment;
 }
 
-/** Loads a lab's checks.ts and matches it with the manifest. */
-export async function loadChecks(lab: Lab): Promise<LabChecks> {
-  const module = (await import(pathToFileURL(lab.checksFile).href)) as { default?: LabChecks };
+/**
+ * Loads a lab's checks.ts and matches it with the manifest. `instance` gives a session a module of its own: a lab's
+ * checks keep what they picked at random in module state, and a grader runs several sessions in one process.
+ */
+export async function loadChecks(lab: Lab, instance?: string): Promise<LabChecks> {
+  const url = pathToFileURL(lab.checksFile);
+  if (instance) url.searchParams.set('session', instance);
+  const module = (await import(url.href)) as { default?: LabChecks };
   const definition = module.default;
   if (!definition || !Array.isArray(definition.checks)) throw new Error(`${lab.checksFile} must "export default defineChecks({...})"`);
   return definition;
 }
+
+let sessions = 0;
 
 /**
  * One throwaway copy of the shop and the environments started from it. `tall check` runs one lab in a session; the
@@ -98,6 +105,7 @@ export class CheckSession {
   private labEnvironments: string[] = [];
   private readonly abort = new AbortController();
   private closing?: Promise<void>;
+  private readonly id = String(++sessions);
 
   constructor(private readonly options: SessionOptions) {}
 
@@ -122,7 +130,7 @@ export class CheckSession {
   async runLab(lab: Lab, only?: string[]): Promise<LabResult> {
     const begun = Date.now();
     const startedAt = new Date().toISOString();
-    const definition = await loadChecks(lab);
+    const definition = await loadChecks(lab, this.id);
     const settings = (check: Check) => ({ points: check.points, timeoutMs: parseDuration(check.timeout, lab.defaultCheckTimeoutMs) });
     const startTimeout = lab.startTimeoutMs * this.factor();
     const emit = this.options.onEvent ?? (() => undefined);

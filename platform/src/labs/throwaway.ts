@@ -35,12 +35,16 @@ export interface Slot {
   release(): void;
 }
 
+/** Slots this process holds: a grader runs several sessions at once, and its own lock must not look free to it. */
+const heldHere = new Set<string>();
+
 /** Takes the first slot no living process holds; cleans up what a killed run left in it. */
 export async function acquireSlot(checksDir: string): Promise<Slot> {
   ensurePrivateDir(checksDir);
   for (let n = 1; n < 50; n++) {
     const root = join(checksDir, `slot-${n}`);
     const lock = join(root, 'lock.json');
+    if (heldHere.has(root)) continue;
     ensurePrivateDir(root);
     try {
       writePrivateFile(lock, JSON.stringify({ pid: process.pid, at: new Date().toISOString() }), { flag: 'wx' });
@@ -49,12 +53,16 @@ export async function acquireSlot(checksDir: string): Promise<Slot> {
       if (holder?.pid && holder.pid !== process.pid && isAlive(holder.pid)) continue;
       writePrivateFile(lock, JSON.stringify({ pid: process.pid, at: new Date().toISOString() }));
     }
+    heldHere.add(root);
     const slot: Slot = {
       dir: root,
       root,
       services: join(root, 'services'),
       stateDir: join(root, 'state'),
-      release: () => rmSync(lock, { force: true }),
+      release: () => {
+        rmSync(lock, { force: true });
+        heldHere.delete(root);
+      },
     };
     await stopLeftovers(slot);
     return slot;
@@ -107,6 +115,7 @@ export function containSlot(slot: Slot, base: Containment): void {
   ensurePrivateDir(scratch);
   slot.containment = {
     ...base,
+    servicesDir: slot.services,
     writable: [...base.writable, slot.services, scratch],
     links: [...base.links, { target: join(KIT_ROOT, 'node_modules'), path: join(slot.root, 'node_modules') }],
   };

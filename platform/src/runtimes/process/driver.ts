@@ -26,7 +26,8 @@ export const processDriver: RuntimeDriver = {
   },
   async signal(instance, signal) {
     if (!instance.pid || !isSameProcess(instance.pid, instance.pidStartTime)) throw new Error(`${instance.id} is not running (no live pid)`);
-    process.kill(instance.pid, signal);
+    // The whole group, as the platform's own stop does: a contained instance's pid is its sandbox, not the program.
+    process.kill(-instance.pid, signal);
   },
 };
 
