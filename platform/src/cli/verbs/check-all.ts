@@ -77,5 +77,5 @@ function printTotal(report: CheckAllReport, labCount: number, options: CheckAllO
   console.log(report.interrupted ? color.yellow(`interrupted: ${line} (of the labs checked). Nothing was recorded for the lab in progress.`) : color.bold(line));
   if (options.summary) console.log(color.dim(`summary appended to ${shownPath(options.summary)}`));
   if (options.jsonFile) console.log(color.dim(`JSON written to ${shownPath(options.jsonFile)}`));
-  if (passing < report.labs.length) console.log('"npx tall check NN" shows a lab\'s checks in full; "npx tall hint NN" gives a hint for its first failing check.');
+  if (!report.interrupted && passing < report.labs.length) console.log('"npx tall check NN" shows a lab\'s checks in full; "npx tall hint NN" gives a hint for its first failing check.');
 }
