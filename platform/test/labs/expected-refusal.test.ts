@@ -1,16 +1,10 @@
 // An environment a lab expects to refuse to start (EnvironmentRequest.expectStartFailure) is reported as expected — in
 // the progress lines and in the summary — never as a failure of the shop or the platform.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { rmSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { copyTree } from '../../src/labs/tree.js';
 import { progressPrinter } from '../../src/labs/report.js';
-import { MINI, REPO, TallSandbox } from '../support/tall-cli.js';
-import { onlyEcho } from './mini-kit.js';
-
-const CHECK_API = pathToFileURL(join(REPO, 'platform/src/labs/check-api.ts')).href;
+import { TallSandbox } from '../support/tall-cli.js';
+import { CHECK_API, miniLabKit } from './mini-kit.js';
 
 const MANIFEST = `labs:
   - { id: "00", slug: demo, title: A demo lab, topic: testing, feature: none, start_timeout: 60s }
@@ -33,13 +27,7 @@ export default defineChecks({
 `;
 
 describe('an environment the lab expects to refuse to start', () => {
-  const root = mkdtempSync(join(tmpdir(), 'tall-refusal-'));
-  copyTree(join(MINI, 'services'), join(root, 'services'));
-  onlyEcho(join(root, 'services', 'compose.yaml'));
-  mkdirSync(join(root, 'labs', '00-demo'), { recursive: true });
-  writeFileSync(join(root, 'labs', 'manifest.yaml'), MANIFEST);
-  writeFileSync(join(root, 'package.json'), '{ "type": "module" }\n');
-  writeFileSync(join(root, 'labs', '00-demo', 'checks.ts'), CHECKS);
+  const root = miniLabKit('tall-refusal-', MANIFEST, { '00-demo': CHECKS });
   const tall = new TallSandbox(root);
   afterAll(() => rmSync(root, { recursive: true, force: true }));
   afterEach(() => vi.restoreAllMocks());

@@ -2,17 +2,13 @@
 // starting — it leaves with no stack trace and takes down everything its check started: no control plane, no instance,
 // no state file in the check's slot.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { onlyEcho } from './mini-kit.js';
+import { CHECK_API, miniLabKit } from './mini-kit.js';
 import { processStartTime } from '../../src/util/process-identity.js';
-import { copyTree } from '../../src/labs/tree.js';
-import { MINI, REPO, TALL, waitFor } from '../support/tall-cli.js';
-
-const CHECK_API = pathToFileURL(join(REPO, 'platform/src/labs/check-api.ts')).href;
+import { TALL, waitFor } from '../support/tall-cli.js';
 
 const MANIFEST = `labs:
   - { id: "00", slug: demo, title: A demo lab, topic: testing, feature: none, start_timeout: 60s }
@@ -36,16 +32,7 @@ export default defineChecks({
 });
 `;
 
-function kit(): string {
-  const root = mkdtempSync(join(tmpdir(), 'tall-watchkit-'));
-  copyTree(join(MINI, 'services'), join(root, 'services'));
-  onlyEcho(join(root, 'services', 'compose.yaml'));
-  mkdirSync(join(root, 'labs', '00-demo'), { recursive: true });
-  writeFileSync(join(root, 'labs', 'manifest.yaml'), MANIFEST);
-  writeFileSync(join(root, 'package.json'), '{ "type": "module" }\n');
-  writeFileSync(join(root, 'labs', '00-demo', 'checks.ts'), CHECKS);
-  return root;
-}
+const kit = () => miniLabKit('tall-watchkit-', MANIFEST, { '00-demo': CHECKS });
 
 interface Watch {
   child: ChildProcess;

@@ -7,6 +7,7 @@ import { labHeading, printSummary, progressPrinter } from '../../labs/report.js'
 import { CheckSession } from '../../labs/runner.js';
 import { color, printJson } from '../output.js';
 import { parseRuntime } from '../arguments.js';
+import { checkAll, type CheckAllOptions } from './check-all.js';
 
 export function registerCheck(program: Command): void {
   program
@@ -16,7 +17,12 @@ export function registerCheck(program: Command): void {
     .option('--runtime <kind>', 'process | docker (default: the runtime your platform runs on, else what "tall up" picks)', parseRuntime)
     .option('-v, --verbose', 'also show what each passing check saw')
     .option('--json', 'print the result as JSON (documented in README.md, "Labs")')
-    .action(async (ref: string | undefined, options: { runtime?: RuntimeKind; verbose?: boolean; json?: boolean }) => {
+    .option('--all', 'check every lab that has checks, in order, each on a throwaway platform of its own; exit code 0 once the run is complete, failed checks or not')
+    .option('--summary <file>', 'with --all: append a Markdown summary to FILE (for GitHub Actions: "$GITHUB_STEP_SUMMARY")')
+    .option('--json-file <file>', 'with --all: also write the JSON result (as --json prints it) to FILE')
+    .option('--strict', 'with --all: exit code 1 unless every check of every lab passed')
+    .action(async (ref: string | undefined, options: CheckAllOptions & { runtime?: RuntimeKind; verbose?: boolean; json?: boolean }) => {
+      if (options.all || options.summary !== undefined || options.jsonFile !== undefined || options.strict) return checkAll(ref, options);
       const workspace = openWorkspace();
       const { paths, manifest } = workspace;
       const lab = pickLab(workspace, ref, { needsChecks: true });
