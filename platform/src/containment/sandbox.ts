@@ -26,6 +26,8 @@ export function sandboxed(argv: string[], containment: Containment | undefined):
   for (const socket of new Set(DOCKER_SOCKETS.filter((path) => existsSync(path)).map((path) => realpathSync(path)))) args.push('--ro-bind', '/dev/null', socket);
   for (const dir of containment.writable) if (existsSync(dir)) args.push('--bind', dir, dir);
   for (const link of containment.links) args.push('--symlink', link.target, link.path);
+  // Read-only once the mount points inside them exist: a write there would vanish with the sandbox, but it must fail.
+  for (const dir of containment.hidden) if (existsSync(dir)) args.push('--remount-ro', dir);
   args.push('--', 'env', `--default-signal=${FORWARDED}`, 'prlimit', `--fsize=${containment.maxFileBytes}`, '--core=0', `--nofile=${MAX_OPEN_FILES}`, '--');
   return [...args, ...argv];
 }

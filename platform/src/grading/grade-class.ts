@@ -20,6 +20,8 @@ import { DEFAULT_EXTRACT_LIMITS } from './extract-services.js';
 import { planFingerprint, ResultStore } from './result-store.js';
 
 export interface GradeOptions {
+  /** the instructor's kit whose labs, checks and solutions grade (default: the kit this code belongs to) */
+  kitRoot?: string;
   /** a roster CSV or a folder of clones */
   roster: string;
   /** "00-03", "01,02", or every lab that has checks */
@@ -53,7 +55,8 @@ export interface PreparedGrading {
 /** Everything settled before a submission runs; a mistake of the instructor's is a UserError here, not 200 failures. */
 export async function prepareGrading(options: GradeOptions): Promise<PreparedGrading> {
   const outDir = resolve(options.outDir);
-  const paths = labPaths(join(outDir, 'run'), KIT_ROOT);
+  const kitRoot = resolve(options.kitRoot ?? KIT_ROOT);
+  const paths = labPaths(join(outDir, 'run'), kitRoot);
   const manifest = loadManifest(paths);
   const labs = selectLabs(manifest, options.labs);
   const hidden = hiddenLabs(labs, options.extraChecks);
@@ -65,7 +68,7 @@ export async function prepareGrading(options: GradeOptions): Promise<PreparedGra
   // Student code must not see the answers, the hidden checks, the other submissions or the grader's records.
   const containment: Containment = {
     sandbox: options.sandbox ? 'bubblewrap' : 'none',
-    hidden: [outDir, join(KIT_ROOT, 'solutions'), join(KIT_ROOT, '.tall'), ...(options.extraChecks ? [resolve(options.extraChecks)] : [])],
+    hidden: [outDir, join(kitRoot, 'solutions'), join(kitRoot, '.tall'), ...(options.extraChecks ? [resolve(options.extraChecks)] : [])],
     writable: [],
     links: [],
     ...GRADING_CEILING,
@@ -83,7 +86,7 @@ export async function prepareGrading(options: GradeOptions): Promise<PreparedGra
     budgetMs: options.budgetMs,
     reposDir: join(outDir, 'repos'),
     submissionsDir: join(outDir, 'submissions'),
-    kitHashes: kitFingerprints(KIT_ROOT),
+    kitHashes: kitFingerprints(kitRoot),
     extractLimits,
     possible: outlines.reduce((sum, lab) => sum + lab.possible, 0),
     store: options.force ? undefined : new ResultStore(join(outDir, 'results'), fingerprint),

@@ -121,13 +121,24 @@ async function labGrade(lab: Lab, publicRun: LabResult, hiddenRun: LabResult | u
     checks.push({ name: showHidden ? check.name : `hidden-${n + 1}`, title: showHidden ? check.title : label, hidden: true, status: check.status, points: check.points, maxPoints: check.maxPoints, message, hints: [] });
   });
   const incidents = incidentsSince(join(publicRun.workspace, 'state'), publicRun.startedAt);
-  if (!publicRun.platform.started && publicRun.platform.failure) incidents.unshift(`the shop did not start: ${publicRun.platform.failure.reason}`);
+  const failure = publicRun.platform.failure;
+  if (!publicRun.platform.started && failure) {
+    const said = telling(failure.logTail);
+    incidents.unshift(`the shop did not start: ${failure.reason}${said.length > 0 ? ` — its output: ${said.join(' | ')}` : ''}`);
+  }
   return {
     id: lab.id, slug: lab.slug, title: lab.title,
     points: { earned: checks.reduce((sum, check) => sum + check.points, 0), possible: checks.reduce((sum, check) => sum + check.maxPoints, 0) },
     checks,
     incidents: [...new Set(incidents)],
   };
+}
+
+/** From a crashed start's last lines: the error Node printed (the stack trace's first line), and the very last line. */
+function telling(logTail: string[]): string[] {
+  const lines = logTail.map((line) => line.trim()).filter(Boolean);
+  const error = [...lines].reverse().find((line) => /^\w*Error\b|^Error:|\bE[A-Z]{3,}\b/.test(line));
+  return [...new Set([error, lines.at(-1)].filter((line): line is string => line !== undefined))].map((line) => line.slice(0, 200));
 }
 
 function round(points: number): number {

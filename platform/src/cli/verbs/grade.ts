@@ -30,9 +30,11 @@ export function registerGrade(program: Command): void {
     .option('--budget <duration>', 'time limit per submission', DEFAULT_BUDGET)
     .option('--force', 'grade again even what an earlier run graded at the same commit')
     .option('--no-sandbox', 'run student processes unwrapped (only for code you trust; containers are still hardened)')
+    .option('--kit <dir>', 'the kit whose labs, checks and solutions grade (default: the kit this tall belongs to; never the students\')')
     .option('--json', 'print the report as JSON (schema tall-grade/1; README.md, "Grading a class")')
-    .action(async (roster: string, options: { labs?: string; deadline?: Date; latePenalty?: number; runtime?: RuntimeKind; jobs: number; out: string; extraChecks?: string; showHiddenMessages?: boolean; budget: string; force?: boolean; sandbox: boolean; json?: boolean }) => {
+    .action(async (roster: string, options: { kit?: string; labs?: string; deadline?: Date; latePenalty?: number; runtime?: RuntimeKind; jobs: number; out: string; extraChecks?: string; showHiddenMessages?: boolean; budget: string; force?: boolean; sandbox: boolean; json?: boolean }) => {
       const gradeOptions: GradeOptions = {
+        kitRoot: options.kit,
         roster,
         labs: options.labs,
         deadline: options.deadline,

@@ -50,7 +50,10 @@ export class CgroupLimiter implements InstanceLimiter {
   breach(id: string): LimitBreach | undefined {
     const events = this.version === 2 ? read(join(this.dir(id), 'memory.events')) : read(join(this.dir(id, 'memory'), 'memory.oom_control'));
     const kills = Number(/oom_kill (\d+)/.exec(events)?.[1] ?? 0);
-    return kills > 0 ? 'OOMKilled' : undefined;
+    if (kills > 0) return 'OOMKilled';
+    // The kernel refuses a fork over pids.max rather than killing anyone: a program that dies of that failure hit it.
+    const pids = read(this.version === 2 ? join(this.dir(id), 'pids.events') : join(this.dir(id, 'pids'), 'pids.events'));
+    return Number(/max (\d+)/.exec(pids)?.[1] ?? 0) > 0 ? 'PidsLimit' : undefined;
   }
 
   release(id: string): void {
