@@ -137,7 +137,8 @@ async function labGrade(lab: Lab, publicRun: LabResult, hiddenRun: LabResult | u
 /** From a crashed start's last lines: the error Node printed (the stack trace's first line), and the very last line. */
 function telling(logTail: string[]): string[] {
   const lines = logTail.map((line) => line.trim()).filter(Boolean);
-  const error = [...lines].reverse().find((line) => /^\w*Error\b|^Error:|\bE[A-Z]{3,}\b/.test(line));
+  const backwards = [...lines].reverse();
+  const error = backwards.find((line) => /^\w*Error\b/.test(line)) ?? backwards.find((line) => /\bE[A-Z]{3,}\b/.test(line));
   return [...new Set([error, lines.at(-1)].filter((line): line is string => line !== undefined))].map((line) => line.slice(0, 200));
 }
 

@@ -40,7 +40,7 @@ export async function tamperedFiles(snapshot: Snapshot, kit: Map<string, string>
   const found: string[] = [];
   const seen = new Set<string>();
   for (const entry of snapshot.entries) {
-    if (!isProtected(entry.path) || entry.path.split('/').some((part) => SKIP.has(part))) continue;
+    if (!isProtected(entry.path) || entry.path.split('/').some((part) => part === 'node_modules' || part === 'dist')) continue;
     seen.add(entry.path);
     const mine = kit.get(entry.path);
     if (entry.path === '.tall/progress.json') found.push(`committed ${entry.path}`);
