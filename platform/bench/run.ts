@@ -9,7 +9,7 @@
  *  7. `tall check NN` on each lab's solution: time to the verdict, and where it went (check-time.ts);
  *  8. the router with monitoring (metrics, access lines) on and off, in turns (monitoring.ts);
  *  9. data services: provisioning a PostgreSQL instance, its resurrection, `up` with one, per runtime (data-provision.ts).
- * Run: npm run bench [-- --seconds 10] [-- --only proxy|up|logs|failover|compose|checks|monitoring|data]
+ * Run: npm run bench [-- --seconds 10] [-- --only proxy|up|logs|failover|compose|checks|grade|monitoring|data]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -21,6 +21,7 @@ import { startNginx } from './nginx-proxy.js';
 import { logTailBench, type RunFigure } from './log-tail.js';
 import { failoverBench } from './failover.js';
 import { checkTimeBench } from './check-time.js';
+import { gradeTimeBench } from './grade-time.js';
 import { monitoringBench } from './monitoring.js';
 import { dataProvisionBench } from './data-provision.js';
 
@@ -135,3 +136,4 @@ if (!only || only === 'data') {
   if (dockerAnswers()) await dataProvisionBench(TALL, join(REPO, 'platform/test/fixtures/data'), 'docker');
   else console.log('   docker   skipped: no engine answers (.ci/install-docker.sh)');
 }
+if (!only || only === 'grade') gradeTimeBench(REPO);
