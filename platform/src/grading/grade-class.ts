@@ -89,10 +89,10 @@ export async function prepareGrading(options: GradeOptions): Promise<PreparedGra
     kitHashes: kitFingerprints(kitRoot),
     extractLimits,
     possible: outlines.reduce((sum, lab) => sum + lab.possible, 0),
-    store: options.force ? undefined : new ResultStore(join(outDir, 'results'), fingerprint),
+    store: new ResultStore(join(outDir, 'results'), fingerprint),
+    // --force grades everyone again, and still keeps what it grades for the next run
+    reuse: !options.force,
   };
-  // --force regrades but still keeps what it grades for the next run.
-  if (options.force) plan.store = undefined;
   return { roster, plan, outlines, containment: options.runtime === 'docker' ? 'docker' : options.sandbox ? 'bubblewrap' : 'none' };
 }
 
@@ -100,7 +100,6 @@ export async function prepareGrading(options: GradeOptions): Promise<PreparedGra
 export async function gradeClass(options: GradeOptions, prepared: PreparedGrading, onEvent: (event: GradeEvent) => void = () => undefined, interrupt?: AbortSignal): Promise<GradeReport> {
   const { roster, plan, outlines } = prepared;
   onEvent({ type: 'planned', students: roster.length, labs: plan.labs.map((lab) => lab.id), containment: prepared.containment });
-  const store = new ResultStore(join(resolve(options.outDir), 'results'), plan.store?.fingerprint ?? new ResultStore(join(resolve(options.outDir), 'results'), '').fingerprint);
   const grades = new Array<StudentGrade | undefined>(roster.length);
   let next = 0;
   const worker = async () => {
@@ -110,7 +109,7 @@ export async function gradeClass(options: GradeOptions, prepared: PreparedGradin
       onEvent({ type: 'student-started', id: entry.id });
       const { grade, reused } = await gradeSubmission(entry, plan, (progress) => onEvent({ type: 'student-progress', progress }), interrupt).catch((error: Error) => ({ grade: crashed(entry, error, plan.possible), reused: false }));
       if (interrupt?.aborted) return;
-      if (!reused && grade.verdict !== 'not-submitted') store.put(grade);
+      if (!reused && grade.verdict !== 'not-submitted') plan.store.put(grade);
       grades[index] = grade;
       onEvent({ type: 'student-finished', grade, reused });
     }

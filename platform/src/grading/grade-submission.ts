@@ -36,8 +36,10 @@ export interface GradingPlan {
   extractLimits: ExtractLimits;
   /** the most points a student can get (every lab's checks, hidden ones included) */
   possible: number;
-  /** grades of earlier runs, reused for an unchanged commit (unless --force) */
-  store?: ResultStore;
+  /** where each grade is kept, with its commit and the plan's fingerprint */
+  store: ResultStore;
+  /** reuse a stored grade of the same commit (false: --force) */
+  reuse: boolean;
 }
 
 export type StudentProgress = { student: string; lab: string; check?: string };
@@ -68,7 +70,7 @@ export async function gradeSubmission(entry: RosterEntry, plan: GradingPlan, onP
     grade.reasons.push(opened.reason);
     return finish();
   }
-  const stored = plan.store?.get(entry.id, opened.commit);
+  const stored = plan.reuse ? plan.store.get(entry.id, opened.commit) : undefined;
   if (stored) return { grade: stored, reused: true };
   Object.assign(grade, { commit: opened.commit, committedAt: opened.committedAt, late: opened.late, ignoredLateCommits: opened.ignoredLateCommits || undefined });
   grade.tampered = await tamperedFiles(opened.snapshot, plan.kitHashes);

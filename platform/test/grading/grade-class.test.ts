@@ -96,9 +96,9 @@ function makeClass(root: string): string {
   return roster;
 }
 
-function grade(args: string[], options: { onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function grade(args: string[], options: { onStderr?: (text: string, child: ReturnType<typeof spawn>) => void; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [TALL, 'grade', ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [TALL, 'grade', ...args], { env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -126,7 +126,10 @@ describe.each(RUNTIMES)('tall grade on the $runtime runtime', ({ runtime, availa
     chmodSync(root, 0o755);
     const roster = makeClass(root);
     out = join(root, 'grades');
-    const run = await grade([roster, '--kit', KIT, '--runtime', runtime, '-j', '3', '--out', out, '--deadline', DEADLINE, '--late-penalty', '50%', '--extra-checks', join(KIT, 'extra'), '--budget', '3m', '--json']);
+    const run = await grade([roster, '--kit', KIT, '--runtime', runtime, '-j', '3', '--out', out, '--deadline', DEADLINE, '--late-penalty', '50%', '--extra-checks', join(KIT, 'extra'), '--budget', '3m', '--json'], {
+      // Pointing the platform at a student's repository (whose checks pass anything) changes nothing when grading.
+      env: { TALL_ROOT: join(root, 'repos', 'edited-checks') },
+    });
     stderr = run.stderr;
     expect(run.code, run.stderr).toBe(0);
     report = JSON.parse(run.stdout) as GradeReport;
@@ -180,7 +183,7 @@ describe.each(RUNTIMES)('tall grade on the $runtime runtime', ({ runtime, availa
     // It could not run the solution it knew the path of: it fell back to the code it was given (lab 00's first check).
     expect(students.get('reads-solutions')!.points.total).toBe(2);
     expect(students.get('huge-files')).toMatchObject({ verdict: 'refused', points: { total: 0 } });
-    expect(reasons(students.get('huge-files'))).toMatch(/services\/greet\/blob\.bin is 3 MB, over the 2 MB limit/);
+    expect(reasons(students.get('huge-files'))).toMatch(/services\/greet\/blob\.bin is 3 MiB, over the 2 MiB limit/);
     expect(students.get('links-out')).toMatchObject({ verdict: 'refused' });
     expect(reasons(students.get('links-out'))).toMatch(/outside services\//);
     if (runtime === 'process') expect(reasons(students.get('port-squatter'))).toMatch(/listens on 0\.0\.0\.0/);
@@ -223,6 +226,16 @@ describe.each(RUNTIMES)('tall grade on the $runtime runtime', ({ runtime, availa
       await browser.close();
     }
   }, 60_000);
+
+  it.runIf(available && runtime === 'process')('a submission that outlasts its time budget is stopped, with the reason', async () => {
+    const roster = join(root, 'hang-only.csv');
+    writeFileSync(roster, 'id,name,repository\nhang,Hang,repos/hang\n');
+    const run = await grade([roster, '--kit', KIT, '--runtime', runtime, '--out', join(root, 'budget'), '--labs', '00', '--budget', '4s', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const graded = byId(JSON.parse(run.stdout) as GradeReport);
+    expect(graded.get('hang')).toMatchObject({ verdict: 'error', points: { total: 0 } });
+    expect(reasons(graded.get('hang'))).toMatch(/time budget \(4 s\) ran out during lab 00/);
+  }, 120_000);
 
   it.runIf(available && runtime === 'process')('an interrupted run resumes without grading again what it finished', async () => {
     const again = join(root, 'again');
