@@ -15,6 +15,8 @@ export interface Containment {
   servicesDir?: string;
   /** the only folders it may write (its own copy of services/); everything else is read-only */
   writable: string[];
+  /** folders student tools write caches into inside the kit's read-only packages (vite's .vite-temp): private and in memory */
+  privateDirs?: string[];
   /** symlinks to make inside the sandbox (a hidden folder's entries student code still needs, e.g. node_modules) */
   links: { target: string; path: string }[];
   /** the most one instance may take, whatever the compose file asks for */

@@ -22,6 +22,7 @@ export function sandboxed(argv: string[], containment: Containment | undefined):
   const args = ['env', `--ignore-signal=${FORWARDED}`, 'bwrap', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--unshare-ipc', '--die-with-parent'];
   args.push('--size', String(containment.tmpBytes), '--tmpfs', '/tmp');
   for (const dir of containment.hidden) if (existsSync(dir)) args.push('--tmpfs', dir);
+  for (const dir of containment.privateDirs ?? []) if (existsSync(dir)) args.push('--size', String(containment.tmpBytes), '--tmpfs', dir);
   // /var/run is often a link to /run: bwrap mounts only on real paths.
   for (const socket of new Set(DOCKER_SOCKETS.filter((path) => existsSync(path)).map((path) => realpathSync(path)))) args.push('--ro-bind', '/dev/null', socket);
   for (const dir of containment.writable) if (existsSync(dir)) args.push('--bind', dir, dir);

@@ -122,7 +122,8 @@ async function labGrade(lab: Lab, publicRun: LabResult, hiddenRun: LabResult | u
     const message = showHidden ? check.message : check.status === 'passed' ? undefined : `${label} ${check.status === 'failed' ? 'failed' : 'was not run'}`;
     checks.push({ name: showHidden ? check.name : `hidden-${n + 1}`, title: showHidden ? check.title : label, hidden: true, status: check.status, points: check.points, maxPoints: check.maxPoints, message, hints: [] });
   });
-  const incidents = incidentsSince(join(publicRun.workspace, 'state'), publicRun.startedAt);
+  const expectedToFail = publicRun.environments.flatMap((env) => (env.expectStartFailure && env.platformName ? [env.platformName] : []));
+  const incidents = incidentsSince(join(publicRun.workspace, 'state'), publicRun.startedAt, expectedToFail);
   const failure = publicRun.platform.failure;
   if (!publicRun.platform.started && failure) {
     const said = telling(failure.logTail);

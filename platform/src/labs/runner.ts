@@ -33,6 +33,8 @@ export interface CheckResult {
 export interface EnvironmentResult {
   /** as the lab calls it */
   name: string;
+  /** as the platform calls it (its state folder's name) */
+  platformName?: string;
   started: boolean;
   /** the lab expects it not to start (a service refusing to run without a setting) */
   expectStartFailure?: boolean;
@@ -309,6 +311,7 @@ export async function runCheck(
 function summary(env: StartedEnvironment & { key: string }, request?: EnvironmentRequest): EnvironmentResult {
   return {
     name: env.key,
+    platformName: env.name,
     started: env.started,
     expectStartFailure: request?.expectStartFailure,
     routerUrl: env.started ? env.routerUrl : undefined,

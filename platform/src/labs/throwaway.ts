@@ -8,7 +8,7 @@
  * before it could tear down.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
@@ -113,8 +113,12 @@ function linkIfMissing(target: string, link: string): void {
 export function containSlot(slot: Slot, base: Containment): void {
   const scratch = join(slot.dir, 'scratch');
   ensurePrivateDir(scratch);
+  // Vitest bundles its config into node_modules/.vite-temp of the nearest node_modules, which is the kit's.
+  const caches = ['.vite-temp', '.cache'].map((name) => join(KIT_ROOT, 'node_modules', name));
+  for (const dir of caches) mkdirSync(dir, { recursive: true });
   slot.containment = {
     ...base,
+    privateDirs: [...(base.privateDirs ?? []), ...caches],
     servicesDir: slot.services,
     writable: [...base.writable, slot.services, scratch],
     links: [...base.links, { target: join(KIT_ROOT, 'node_modules'), path: join(slot.root, 'node_modules') }],
