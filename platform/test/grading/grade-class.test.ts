@@ -78,7 +78,9 @@ function makeClass(root: string): string {
     const repo = join(root, 'repos', student.id);
     cpSync(join(KIT, 'solutions', student.base), join(repo, 'services'), { recursive: true });
     if (student.server) {
-      for (const name of ['solved.mjs', 'start.mjs']) copyFileSync(join(STUDENTS, name), join(repo, 'services/greet', name));
+      // What the hostile ones fall back on or build on: the code they were given, and the solved service.
+      copyFileSync(join(KIT, 'solutions/start/greet/server.mjs'), join(repo, 'services/greet/start.mjs'));
+      copyFileSync(join(KIT, 'solutions/01-version/greet/server.mjs'), join(repo, 'services/greet/solved.mjs'));
       copyFileSync(join(STUDENTS, student.server), join(repo, 'services/greet/server.mjs'));
       const file = join(repo, 'services/compose.yaml');
       const document = parse(readFileSync(file, 'utf8'));
