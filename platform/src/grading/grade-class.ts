@@ -18,6 +18,7 @@ import { readRoster, type RosterEntry } from './roster.js';
 import { kitFingerprints } from './tampering.js';
 import { DEFAULT_EXTRACT_LIMITS } from './extract-services.js';
 import { planFingerprint, ResultStore } from './result-store.js';
+import { inPool } from '../util/pool.js';
 
 export interface GradeOptions {
   /** the instructor's kit whose labs, checks and solutions grade (default: the kit this code belongs to) */
@@ -100,21 +101,15 @@ export async function prepareGrading(options: GradeOptions): Promise<PreparedGra
 export async function gradeClass(options: GradeOptions, prepared: PreparedGrading, onEvent: (event: GradeEvent) => void = () => undefined, interrupt?: AbortSignal): Promise<GradeReport> {
   const { roster, plan, outlines } = prepared;
   onEvent({ type: 'planned', students: roster.length, labs: plan.labs.map((lab) => lab.id), containment: prepared.containment });
-  const grades = new Array<StudentGrade | undefined>(roster.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < roster.length && !interrupt?.aborted) {
-      const index = next++;
-      const entry = roster[index]!;
-      onEvent({ type: 'student-started', id: entry.id });
-      const { grade, reused } = await gradeSubmission(entry, plan, (progress) => onEvent({ type: 'student-progress', progress }), interrupt).catch((error: Error) => ({ grade: crashed(entry, error, plan.possible), reused: false }));
-      if (interrupt?.aborted) return;
-      if (!reused && grade.verdict !== 'not-submitted') plan.store.put(grade);
-      grades[index] = grade;
-      onEvent({ type: 'student-finished', grade, reused });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.jobs, roster.length)) }, worker));
+  const grades = await inPool(roster, options.jobs, async (entry) => {
+    onEvent({ type: 'student-started', id: entry.id });
+    const { grade, reused } = await gradeSubmission(entry, plan, (progress) => onEvent({ type: 'student-progress', progress }), interrupt).catch((error: Error) => ({ grade: crashed(entry, error, plan.possible), reused: false }));
+    // Ctrl-C: what it stopped is not a grade (the next run does it again).
+    if (interrupt?.aborted) return undefined;
+    if (!reused && grade.verdict !== 'not-submitted') plan.store.put(grade);
+    onEvent({ type: 'student-finished', grade, reused });
+    return grade;
+  }, interrupt);
   return {
     schema: GRADE_SCHEMA,
     generatedAt: new Date().toISOString(),

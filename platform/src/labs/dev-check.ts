@@ -18,6 +18,7 @@ import { KIT_ROOT, labPaths } from './lab-paths.js';
 import { loadManifest, startingStateDir, type Lab, type Manifest } from './manifest.js';
 import { CheckSession, type LabResult } from './runner.js';
 import { compareTrees, isSameTree } from './tree.js';
+import { inPool } from '../util/pool.js';
 
 export interface DevCheckOptions {
   runtimes: RuntimeKind[];
@@ -30,6 +31,8 @@ export interface DevCheckOptions {
   earlierLabRuntimes?: RuntimeKind[];
   /** lab ids; default every lab that has checks */
   labs?: string[];
+  /** fakes and variants checked side by side (default 1) */
+  fixtureJobs?: number;
   /** progress lines, for people */
   say?: (line: string) => void;
 }
@@ -129,7 +132,7 @@ async function testFixture(manifest: Manifest, lab: Lab, fixture: Fixture, runti
   }
 }
 
-async function testLab(manifest: Manifest, lab: Lab, runtime: RuntimeKind, withFixtures: boolean, withEarlierLabs: boolean, say: (line: string) => void): Promise<Row> {
+async function testLab(manifest: Manifest, lab: Lab, runtime: RuntimeKind, withFixtures: boolean, withEarlierLabs: boolean, fixtureJobs: number, say: (line: string) => void): Promise<Row> {
   const started = Date.now();
   const details: string[] = [];
   const [starter] = await runSessionOnce(manifest, runtime, startingStateDir(manifest, lab), [lab], details);
@@ -151,12 +154,12 @@ async function testLab(manifest: Manifest, lab: Lab, runtime: RuntimeKind, withF
   details.push(...broken);
   let fixtures: FixtureOutcome[] | undefined;
   if (withFixtures) {
-    fixtures = [];
-    for (const fixture of loadFixtures(lab)) {
+    // Each fixture in a session of its own (its own slot, ports and module of the lab's checks): side by side is safe.
+    fixtures = (await inPool(loadFixtures(lab), fixtureJobs, async (fixture) => {
       const outcome = await testFixture(manifest, lab, fixture, runtime, details);
       say(`  ${runtime}: lab ${lab.id} ${fixture.kind} ${fixture.name}: ${outcome.result} ${outcome.ok ? '✔' : '✘'}`);
-      fixtures.push(outcome);
-    }
+      return outcome;
+    })) as FixtureOutcome[];
   }
   return {
     lab: lab.id,
@@ -206,7 +209,7 @@ export async function runDevCheck(options: DevCheckOptions): Promise<DevCheckRep
       say(color.dim(`  ${runtime}: lab ${lab.id}…`));
       // A run of the whole path still proves the last solution against every lab, once.
       const withEarlierLabs = everyEarlierLab || (!options.labs && lab === labs.at(-1));
-      const row = await testLab(manifest, lab, runtime, options.fixtureRuntimes.includes(runtime), withEarlierLabs, (line) => say(color.dim(line)));
+      const row = await testLab(manifest, lab, runtime, options.fixtureRuntimes.includes(runtime), withEarlierLabs, options.fixtureJobs ?? 1, (line) => say(color.dim(line)));
       rows.push(row);
       say(color.dim(`  ${runtime}: lab ${lab.id}: starter ${row.starter}; solution ${row.solution} (${row.seconds} s)`));
       if (!rowOk(row)) ok = false;
