@@ -18,7 +18,7 @@ const state = (extra: Record<string, unknown> = {}): PlatformState => ({
   ...extra,
 } as PlatformState);
 
-const view = (dataServices: readonly DataServiceView[] = []) => dashboardView({ state: () => state(), dataServices: () => dataServices, events: () => [], vitals: () => ({}), scraped: new Set(['catalog']), lab: () => undefined });
+const view = (dataServices: readonly DataServiceView[] = []) => dashboardView({ state: () => state(), dataServices: () => dataServices, chaos: () => [], events: () => [], vitals: () => ({}), scraped: new Set(['catalog']), lab: () => undefined });
 
 describe('what the dashboard shows', () => {
   it('never the API token, pids or environment; no data services when the broker has none', () => {

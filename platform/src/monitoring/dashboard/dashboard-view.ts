@@ -4,6 +4,7 @@ import type { InstanceVitals } from '../instance-scraper.js';
 import type { LabStatus } from './lab-status.js';
 import type { InstanceView as DataServiceView } from '../../data-services/broker.js';
 import { maskText } from './mask.js';
+import type { ActiveChaos } from '../../chaos/chaos-request.js';
 
 /** Everything the dashboard page shows but the charts: no token, no environment variable, no credential. */
 export interface DashboardView {
@@ -19,6 +20,8 @@ export interface DashboardView {
   events: PlatformEvent[];
   /** the broker's instances and what is bound to them; a URL's password masked */
   dataServices: DataServiceRow[];
+  /** the kill schedules and faults `tall chaos` runs now */
+  chaos: ActiveChaos[];
   lab: LabStatus | null;
 }
 
@@ -36,6 +39,7 @@ export interface DataServiceRow {
 export interface ViewSources {
   state: () => PlatformState;
   dataServices: () => readonly DataServiceView[];
+  chaos: () => readonly ActiveChaos[];
   events: () => readonly PlatformEvent[];
   vitals: () => Record<string, InstanceVitals>;
   /** services that declare x-tall.metrics_path */
@@ -67,6 +71,7 @@ export function dashboardView(sources: ViewSources): DashboardView {
       boundTo: data.bindings.map((binding) => binding.app),
       resurrections: data.resurrections,
     })),
+    chaos: [...sources.chaos()],
     lab: sources.lab() ?? null,
   };
 }
