@@ -3,6 +3,7 @@ import type { ActiveChaos, ChaosRequest } from './chaos-request.js';
 /** "300 ms", "40 s", "1 min 30 s" */
 export function humanDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 10_000 && ms % 1000 !== 0) return `${(ms / 1000).toFixed(1)} s`;
   const seconds = Math.round(ms / 1000);
   if (seconds < 120) return `${seconds} s`;
   const minutes = Math.floor(seconds / 60);

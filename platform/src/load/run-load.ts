@@ -59,6 +59,8 @@ export function runLoad(url: string, options: LoadOptions): Promise<LoadSummary>
   const byStatus: Record<string, number> = {};
   // Microseconds, three significant digits: what autocannon itself keeps.
   const latency = buildHistogram({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  // The histogram answers with the top of a value's bucket, which can lie just above the largest value seen.
+  const percentile = (p: number) => Math.min(latency.getValueAtPercentile(p), latency.maxValue) / 1000;
   let answers = 0;
   let ok = 0;
   let failed = 0;
@@ -88,9 +90,9 @@ export function runLoad(url: string, options: LoadOptions): Promise<LoadSummary>
         connectionErrors: result.errors - result.timeouts,
         timeouts: result.timeouts,
         latencyMs: answers === 0 ? null : {
-          p50: latency.getValueAtPercentile(50) / 1000,
-          p95: latency.getValueAtPercentile(95) / 1000,
-          p99: latency.getValueAtPercentile(99) / 1000,
+          p50: percentile(50),
+          p95: percentile(95),
+          p99: percentile(99),
           max: latency.maxValue / 1000,
         },
       });
