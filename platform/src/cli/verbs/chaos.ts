@@ -20,6 +20,7 @@ export function registerChaos(program: Command): void {
     .description('failover drills: kill instances on a schedule (Chaos Monkey), inject latency or errors at the router; alone, lists what is active')
     .option('--env <name>', 'environment', process.env.TALL_ENV ?? 'default')
     .option('--json', 'print as JSON')
+    .configureHelp({ showGlobalOptions: true })
     .action(async (options: Common) => {
       const { client } = requireRunning(options.env);
       const active = await client.activeChaos();
@@ -33,15 +34,16 @@ export function registerChaos(program: Command): void {
       console.log(`\nstop it: npx tall chaos stop [<service>]${envFlag(options.env)}`);
     });
 
-  // Options shared with the parent: commander gives them to whichever command they are written after.
-  const sub = (name: string) => chaos.command(name).option('--env <name>', 'environment', process.env.TALL_ENV ?? 'default').option('--json', 'print the result as JSON');
+  // --env and --json are the parent's, wherever they are written: optsWithGlobals() gives them to the subcommand.
+  const sub = (name: string) => chaos.command(name);
 
   sub('kill')
     .description('kill a random instance of the service, as a crash (the platform restarts it); --every repeats it, from the control plane')
     .argument('<service>', 'service name, e.g. catalog')
     .option('--every <duration>', 'kill one again every so often (at least 1s), e.g. 10s', duration('--every'))
     .option('--for <duration>', 'stop the schedule after this long (default: until "tall chaos stop"), e.g. 1m', duration('--for'))
-    .action(async (service: string, options: Common & { every?: number; for?: number }) => {
+    .action(async (service: string, _flags: unknown, command: Command) => {
+      const options = command.optsWithGlobals<Common & { every?: number; for?: number }>();
       await start({ kind: 'kill', service, everyMs: options.every, forMs: options.for }, options);
     });
 
@@ -51,7 +53,8 @@ export function registerChaos(program: Command): void {
     .argument('<delay>', 'how long each hit request waits before it is sent on, e.g. 300ms or 2s', duration('the delay'))
     .option('--percent <P>', 'share of requests hit (default 100)', asArgument(percentArgument), 100)
     .option('--for <duration>', 'end it after this long (default: until "tall chaos stop"), e.g. 30s', duration('--for'))
-    .action(async (service: string, delayMs: number, options: Common & { percent: number; for?: number }) => {
+    .action(async (service: string, delayMs: number, _flags: unknown, command: Command) => {
+      const options = command.optsWithGlobals<Common & { percent: number; for?: number }>();
       await start({ kind: 'latency', service, delayMs, percent: options.percent, forMs: options.for }, options);
     });
 
@@ -61,14 +64,16 @@ export function registerChaos(program: Command): void {
     .argument('<status>', 'an HTTP status from 400 to 599, e.g. 503', asArgument(statusArgument))
     .option('--percent <P>', 'share of requests hit (default 100)', asArgument(percentArgument), 100)
     .option('--for <duration>', 'end it after this long (default: until "tall chaos stop"), e.g. 30s', duration('--for'))
-    .action(async (service: string, status: number, options: Common & { percent: number; for?: number }) => {
+    .action(async (service: string, status: number, _flags: unknown, command: Command) => {
+      const options = command.optsWithGlobals<Common & { percent: number; for?: number }>();
       await start({ kind: 'abort', service, status, percent: options.percent, forMs: options.for }, options);
     });
 
   sub('stop')
     .description('end the chaos of one service, or all of it')
     .argument('[service]', 'only this service')
-    .action(async (service: string | undefined, options: Common) => {
+    .action(async (service: string | undefined, _flags: unknown, command: Command) => {
+      const options = command.optsWithGlobals<Common>();
       const { client } = requireRunning(options.env);
       const { stopped } = await client.stopChaos(service);
       if (options.json) return printJson({ stopped });

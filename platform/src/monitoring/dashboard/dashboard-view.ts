@@ -5,6 +5,7 @@ import type { LabStatus } from './lab-status.js';
 import type { InstanceView as DataServiceView } from '../../data-services/broker.js';
 import { maskText } from './mask.js';
 import type { ActiveChaos } from '../../chaos/chaos-request.js';
+import { describeParameters } from '../../chaos/describe-chaos.js';
 
 /** Everything the dashboard page shows but the charts: no token, no environment variable, no credential. */
 export interface DashboardView {
@@ -21,7 +22,7 @@ export interface DashboardView {
   /** the broker's instances and what is bound to them; a URL's password masked */
   dataServices: DataServiceRow[];
   /** the kill schedules and faults `tall chaos` runs now */
-  chaos: ActiveChaos[];
+  chaos: ChaosRow[];
   lab: LabStatus | null;
 }
 
@@ -34,6 +35,15 @@ export interface DataServiceRow {
   url?: string;
   boundTo: string[];
   resurrections: number;
+}
+
+export interface ChaosRow {
+  kind: ActiveChaos['kind'];
+  service: string;
+  /** "every 10 s", "300 ms on 50 %", "503 on 100 %" */
+  parameters: string;
+  /** absent: until stopped */
+  endsAt?: string;
 }
 
 export interface ViewSources {
@@ -71,7 +81,7 @@ export function dashboardView(sources: ViewSources): DashboardView {
       boundTo: data.bindings.map((binding) => binding.app),
       resurrections: data.resurrections,
     })),
-    chaos: [...sources.chaos()],
+    chaos: sources.chaos().map((chaos) => ({ kind: chaos.kind, service: chaos.service, parameters: describeParameters(chaos), endsAt: chaos.endsAt })),
     lab: sources.lab() ?? null,
   };
 }
