@@ -47,27 +47,25 @@ export function registerChaos(program: Command): void {
       await start({ kind: 'kill', service, everyMs: options.every, forMs: options.for }, options);
     });
 
-  sub('latency')
-    .description('delay requests into the service at the router (calls between services included), as Envoy\'s fault filter does')
-    .argument('<service>', 'service name, e.g. catalog')
-    .argument('<delay>', 'how long each hit request waits before it is sent on, e.g. 300ms or 2s', duration('the delay'))
-    .option('--percent <P>', 'share of requests hit (default 100)', asArgument(percentArgument), 100)
-    .option('--for <duration>', 'end it after this long (default: until "tall chaos stop"), e.g. 30s', duration('--for'))
-    .action(async (service: string, delayMs: number, _flags: unknown, command: Command) => {
-      const options = command.optsWithGlobals<Common & { percent: number; for?: number }>();
-      await start({ kind: 'latency', service, delayMs, percent: options.percent, forMs: options.for }, options);
-    });
+  // A fault: the service, what to inject, and how many requests for how long.
+  const fault = (name: string, description: string, what: [string, string, (text: string, previous: number) => number], request: (service: string, value: number, percent: number) => ChaosRequest) =>
+    sub(name)
+      .description(description)
+      .argument('<service>', 'service name, e.g. catalog')
+      .argument(...what)
+      .option('--percent <P>', 'share of requests hit, in %', asArgument(percentArgument), 100)
+      .option('--for <duration>', 'end it after this long (default: until "tall chaos stop"), e.g. 30s', duration('--for'))
+      .action(async (service: string, value: number, _flags: unknown, command: Command) => {
+        const options = command.optsWithGlobals<Common & { percent: number; for?: number }>();
+        await start({ ...request(service, value, options.percent), forMs: options.for }, options);
+      });
 
-  sub('abort')
-    .description('answer requests into the service with an error status at the router, as if the service had failed them')
-    .argument('<service>', 'service name, e.g. catalog')
-    .argument('<status>', 'an HTTP status from 400 to 599, e.g. 503', asArgument(statusArgument))
-    .option('--percent <P>', 'share of requests hit (default 100)', asArgument(percentArgument), 100)
-    .option('--for <duration>', 'end it after this long (default: until "tall chaos stop"), e.g. 30s', duration('--for'))
-    .action(async (service: string, status: number, _flags: unknown, command: Command) => {
-      const options = command.optsWithGlobals<Common & { percent: number; for?: number }>();
-      await start({ kind: 'abort', service, status, percent: options.percent, forMs: options.for }, options);
-    });
+  fault('latency', 'delay requests into the service at the router (calls between services included), as Envoy\'s fault filter does',
+    ['<delay>', 'how long each hit request waits before it is sent on, e.g. 300ms or 2s', duration('the delay')],
+    (service, delayMs, percent) => ({ kind: 'latency', service, delayMs, percent }));
+  fault('abort', 'answer requests into the service with an error status at the router, as if the service had failed them',
+    ['<status>', 'an HTTP status from 400 to 599, e.g. 503', asArgument(statusArgument)],
+    (service, status, percent) => ({ kind: 'abort', service, status, percent }));
 
   sub('stop')
     .description('end the chaos of one service, or all of it')
