@@ -34,10 +34,8 @@ export function registerChaos(program: Command): void {
       console.log(`\nstop it: npx tall chaos stop [<service>]${envFlag(options.env)}`);
     });
 
-  // --env and --json are the parent's, wherever they are written: optsWithGlobals() gives them to the subcommand.
-  const sub = (name: string) => chaos.command(name);
-
-  sub('kill')
+  // --env and --json are the parent's, wherever they are written: optsWithGlobals() gives them to the subcommands.
+  chaos.command('kill')
     .description('kill a random instance of the service, as a crash (the platform restarts it); --every repeats it, from the control plane')
     .argument('<service>', 'service name, e.g. catalog')
     .option('--every <duration>', 'kill one again every so often (at least 1s), e.g. 10s', duration('--every'))
@@ -49,7 +47,7 @@ export function registerChaos(program: Command): void {
 
   // A fault: the service, what to inject, and how many requests for how long.
   const fault = (name: string, description: string, what: [string, string, (text: string, previous: number) => number], request: (service: string, value: number, percent: number) => ChaosRequest) =>
-    sub(name)
+    chaos.command(name)
       .description(description)
       .argument('<service>', 'service name, e.g. catalog')
       .argument(...what)
@@ -67,7 +65,7 @@ export function registerChaos(program: Command): void {
     ['<status>', 'an HTTP status from 400 to 599, e.g. 503', asArgument(statusArgument)],
     (service, status, percent) => ({ kind: 'abort', service, status, percent }));
 
-  sub('stop')
+  chaos.command('stop')
     .description('end the chaos of one service, or all of it')
     .argument('[service]', 'only this service')
     .action(async (service: string | undefined, _flags: unknown, command: Command) => {
