@@ -6,7 +6,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-// @ts-expect-error autocannon ships no types
 import autocannon from 'autocannon';
 import { freePort } from '../src/util/ports.js';
 

@@ -1,6 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-// @ts-expect-error autocannon ships no types
 import autocannon from 'autocannon';
 
 const run = promisify(execFile);
@@ -31,7 +30,6 @@ export async function measure(url: string, seconds: number, connections = 32): P
     const errors = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0) + Number(/Socket errors:.*?(\d+)/.exec(stdout)?.[1] ?? 0);
     return { tool: 'wrk', requestsPerSecond: rps, p99Ms, errors };
   }
-  const result = await new Promise<{ requests: { average: number }; latency: { p99: number }; errors: number; non2xx: number }>((resolve, reject) =>
-    autocannon({ url, connections, duration: seconds }, (error: Error | null, value: never) => (error ? reject(error) : resolve(value))));
+  const result = await autocannon({ url, connections, duration: seconds });
   return { tool: 'autocannon', requestsPerSecond: result.requests.average, p99Ms: result.latency.p99, errors: result.errors + result.non2xx };
 }

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import type { RuntimeKind } from '../runtimes/runtime.js';
+import { UserError } from '../control-plane/user-error.js';
 
 export function parseRuntime(value: string): RuntimeKind {
   if (value !== 'process' && value !== 'docker') throw new InvalidArgumentError('must be "process" or "docker".');
@@ -24,4 +25,16 @@ export function parseInstanceRef(value: string): { service: string; index?: numb
   const match = /^([a-z0-9][a-z0-9_-]*)(?:\/(\d+))?$/i.exec(value);
   if (!match) throw new InvalidArgumentError('expected <service> or <service>/<index>, e.g. catalog/2.');
   return { service: match[1]!, index: match[2] === undefined ? undefined : Number(match[2]) };
+}
+
+/** A parser that says what is wrong with a UserError, as commander wants it said: a usage error (exit code 2). */
+export function asArgument<T>(parse: (value: string, previous: T) => T): (value: string, previous: T) => T {
+  return (value, previous) => {
+    try {
+      return parse(value, previous);
+    } catch (error) {
+      if (error instanceof UserError) throw new InvalidArgumentError(error.message);
+      throw error;
+    }
+  };
 }

@@ -8,6 +8,8 @@ import { registerDown } from './verbs/down.js';
 import { registerEvents } from './verbs/events.js';
 import { registerDashboard } from './verbs/dashboard.js';
 import { registerKill } from './verbs/kill.js';
+import { registerChaos } from './verbs/chaos.js';
+import { registerLoad } from './verbs/load.js';
 import { registerLogs } from './verbs/logs.js';
 import { registerPs } from './verbs/ps.js';
 import { registerScale } from './verbs/scale.js';
@@ -34,7 +36,7 @@ const program = new Command('tall')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerDoctor, registerConfig, registerUp, registerDown, registerPs, registerScale, registerKill, registerLogs, registerEvents, registerDashboard, registerMarketplace, registerServices, registerService, registerSlidesCommand, registerLabVerbs, registerDev, registerGrade]) register(program);
+for (const register of [registerDoctor, registerConfig, registerUp, registerDown, registerPs, registerScale, registerKill, registerChaos, registerLoad, registerLogs, registerEvents, registerDashboard, registerMarketplace, registerServices, registerService, registerSlidesCommand, registerLabVerbs, registerDev, registerGrade]) register(program);
 
 try {
   rejectUnknownVerb(program, process.argv.slice(2));

@@ -161,8 +161,13 @@ export class ControlPlane extends EventEmitter {
     return { from, to: replicas, ready: this.readyCount(serviceName) };
   }
 
+  /** The route a service is reached at (false: not routed); an error naming the services when there is none by that name. */
+  routeOf(serviceName: string): string | false {
+    return this.requireService(serviceName).tall.route;
+  }
+
   /** SIGKILLs one instance (or a random one), as a crash would. The health manager brings it back. */
-  async kill(serviceName: string, index?: number): Promise<InstanceView> {
+  async kill(serviceName: string, index?: number, why = 'failover drill'): Promise<InstanceView> {
     this.requireService(serviceName);
     const candidates = this.instancesOf(serviceName).filter((instance) => instance.state === 'running' || instance.state === 'starting');
     const target = index === undefined
@@ -172,7 +177,7 @@ export class ControlPlane extends EventEmitter {
       const known = this.instancesOf(serviceName).map((instance) => instanceId(instance)).join(', ') || 'none';
       throw new UserError(`no running instance ${serviceName}${index === undefined ? '' : `/${index}`} (instances: ${known})`);
     }
-    this.events.record('killed', `${instanceId(target)} sent SIGKILL (failover drill)`, { service: serviceName, instance: instanceId(target) });
+    this.events.record('killed', `${instanceId(target)} sent SIGKILL (${why})`, { service: serviceName, instance: instanceId(target) });
     await this.runtime.kill(target.handle);
     return viewOf(target);
   }

@@ -25,6 +25,8 @@ import { ensurePrivateDir } from '../util/private-files.js';
 import { Redactor } from '../data-services/credentials.js';
 import { DataServices } from '../data-services/data-services.js';
 import { dataServiceRoutes } from '../data-services/api-routes.js';
+import { ChaosController } from '../chaos/chaos-controller.js';
+import type { ChaosRequest } from '../chaos/chaos-request.js';
 
 /** What the platform client settled before starting the control plane (nothing here is a secret: it is in argv). */
 export interface DaemonOptions {
@@ -108,8 +110,17 @@ async function main(options: DaemonOptions): Promise<void> {
     const controlPlane = plane;
     const data = new DataServices(env, options.runtime, project, events, logs, redactor);
     data.attach(controlPlane);
+    const chaos = new ChaosController({
+      routeOf: (service) => controlPlane.routeOf(service),
+      kill: (service) => controlPlane.kill(service, undefined, 'chaos'),
+      setFaults: (route, faults) => router.setFaults(route, faults),
+      record: (message, where) => events.record('chaos', message, where),
+    });
     const api = new ApiServer({
       ...dataServiceRoutes(data),
+      'POST /chaos/start': async (body) => chaos.start(body as unknown as ChaosRequest),
+      'POST /chaos/stop': async (body) => ({ stopped: chaos.stop(body.service === undefined ? undefined : String(body.service)) }),
+      'POST /chaos/list': async () => chaos.list(),
       'POST /status': async () => state,
       'POST /scale': async (body) => controlPlane.scale(String(body.service), Number(body.replicas)),
       'POST /kill': async (body) => controlPlane.kill(String(body.service), body.index === undefined ? undefined : Number(body.index)),
@@ -119,12 +130,13 @@ async function main(options: DaemonOptions): Promise<void> {
         return { stopping: true };
       },
     });
-    monitoring = new PlatformMonitoring({ plane: controlPlane, router, events, api, state: () => state, dataServices: () => data.broker.instances(), root: env.root });
+    monitoring = new PlatformMonitoring({ plane: controlPlane, router, events, api, state: () => state, dataServices: () => data.broker.instances(), chaos: () => chaos.list(), root: env.root });
     const watched = monitoring;
     stop = async () => {
       state.phase = 'stopping';
       publish();
       await watched.stop();
+      chaos.clear();
       // Apps first, then their databases: no app sees its database go while it still serves.
       data.quiesce();
       await controlPlane.shutdown();

@@ -25,6 +25,8 @@ import type { LastOperation } from '../data-services/broker-store.js';
 import type { BackupInfo } from '../data-services/backups.js';
 import type { BindOutcome } from '../data-services/data-services.js';
 import { CATALOG, type CatalogService } from '../data-services/catalog.js';
+import type { ActiveChaos, ChaosRequest } from '../chaos/chaos-request.js';
+import type { ChaosOutcome } from '../chaos/chaos-controller.js';
 
 /** Data-service calls may wait for a server to start or for a rolling restart of the bound service. */
 const DATA_TIMEOUT_MS = 600_000;
@@ -160,6 +162,20 @@ export class PlatformClient {
 
   kill(service: string, index?: number): Promise<InstanceView> {
     return callApi(this.requireRunning(), '/kill', { service, index });
+  }
+
+  // --- chaos (run by the control plane, so a schedule outlives the caller) ------------------------------------------
+
+  startChaos(request: ChaosRequest): Promise<ChaosOutcome> {
+    return callApi(this.requireRunning(), '/chaos/start', request);
+  }
+
+  stopChaos(service?: string): Promise<{ stopped: ActiveChaos[] }> {
+    return callApi(this.requireRunning(), '/chaos/stop', { service });
+  }
+
+  activeChaos(): Promise<ActiveChaos[]> {
+    return callApi(this.requireRunning(), '/chaos/list');
   }
 
   // --- data services (the broker in the control plane) ----------------------------------------------------------

@@ -24,6 +24,7 @@
  */
 import type { ServiceSpec } from '../compose/model.js';
 import type { InstanceView } from '../control-plane/instance.js';
+import type { LoadOptions, LoadSummary } from '../load/run-load.js';
 
 /** One service as the platform reads it from the compose file (interpolated, defaults filled in). */
 export type ComposeService = ServiceSpec;
@@ -117,6 +118,12 @@ export interface Http {
   request(method: string, path: string, options?: RequestOptions): Promise<HttpAnswer>;
 }
 
+/** How ctx.load() sends its load: `rps` requests a second over all connections for `durationMs` (whole seconds). */
+export type LoadRequest = Omit<LoadOptions, 'onProgress' | 'signal'>;
+
+/** What ctx.load() (and `tall load --json`) saw: ok, errors by status, connection errors, timeouts, p50/p95/p99. */
+export type { LoadSummary };
+
 export interface TallRun {
   args: string[];
   code: number;
@@ -201,6 +208,13 @@ export interface EnvironmentHandle {
    * The password is never shown: a failure names the instance and PostgreSQL's message.
    */
   sql<Row = Record<string, unknown>>(instance: string, statement: string, values?: unknown[]): Promise<Row[]>;
+  /**
+   * Load through this environment's router, with the engine of `tall load` (autocannon at a fixed overall rate), e.g.
+   * `await ctx.load('/catalog/products', { rps: 50, durationMs: 5000 })`: every answer's status and latency counted,
+   * errors included. Never rejects for failed requests (they are in the summary); stops early when the check runs out
+   * of time.
+   */
+  load(path: string, options: LoadRequest): Promise<LoadSummary>;
 }
 
 export interface CheckContext extends EnvironmentHandle {

@@ -25,9 +25,10 @@ import { runSql, sqlTarget, type ListedInstance } from './check-sql.js';
 import { driverFor } from '../runtimes/registry.js';
 import { runBounded } from './bounded-command.js';
 import { copyTree } from './tree.js';
+import { runLoad } from '../load/run-load.js';
 
 /** The verbs that act on one environment (and take --env). */
-const ENV_VERBS = new Set(['up', 'down', 'ps', 'scale', 'kill', 'logs', 'events', 'services', 'service', 'marketplace']);
+const ENV_VERBS = new Set(['up', 'down', 'ps', 'scale', 'kill', 'chaos', 'load', 'logs', 'events', 'services', 'service', 'marketplace']);
 
 /** Where the check is, for the message when it runs out of time: "GET /catalog/health", "tall scale catalog 3". */
 export interface Activity {
@@ -103,6 +104,10 @@ export function environmentHandle(env: StartedEnvironment, binding: Binding): En
       const listed = await tallJson<{ instances: ListedInstance[] }>(['services']);
       binding.activity.current = `SQL on ${instance}`;
       return runSql<Row>(sqlTarget(platform.env.stateDir, listed.instances, instance), instance, statement, values, binding.abortSignal);
+    },
+    async load(path, options) {
+      binding.activity.current = `load on ${path} at ${options.rps} req/s`;
+      return runLoad(urlOn(env.routerUrl, path), { ...options, signal: binding.abortSignal });
     },
   };
 }
@@ -184,7 +189,7 @@ export function removeScratch(slot: Slot): void {
 
 function httpClient(baseUrl: string, binding: Binding): Http {
   const request = async (method: string, path: string, options: RequestOptions = {}): Promise<HttpAnswer> => {
-    const url = /^https?:\/\//.test(path) ? path : `${baseUrl}${path.startsWith('/') ? '' : '/'}${path}`;
+    const url = urlOn(baseUrl, path);
     const shown = `${method} ${path}`;
     binding.activity.current = shown;
     const timeoutMs = options.timeoutMs ?? 5000;
@@ -220,6 +225,11 @@ function httpClient(baseUrl: string, binding: Binding): Http {
     get: (path, options) => request('GET', path, options),
     post: (path, body, options) => request('POST', path, { ...options, body }),
   };
+}
+
+/** A path is relative to the router; a full URL is used as is. */
+function urlOn(baseUrl: string, path: string): string {
+  return /^https?:\/\//.test(path) ? path : `${baseUrl}${path.startsWith('/') ? '' : '/'}${path}`;
 }
 
 function describeNetworkError(error: unknown, timeoutMs: number): string {

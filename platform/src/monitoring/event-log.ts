@@ -5,6 +5,8 @@ export type PlatformEventType =
   | 'platform' | 'started' | 'ready' | 'not-ready' | 'crashed' | 'unhealthy' | 'restarting' | 'restarted'
   | 'killed' | 'scaled' | 'stopping' | 'stopped' | 'drained' | 'failed' | 'ejected' | 'returned' | 'exposed' | 'exited'
   | 'metrics-failing' | 'metrics-back'
+  // tall chaos: a kill schedule or an injected fault started, killed an instance, stopped or ran out
+  | 'chaos'
   // data services: the broker's operations, its resurrector, and the rolling restarts bindings cause
   | 'provisioning' | 'provisioned' | 'deprovisioned' | 'bound' | 'unbound' | 'replaced' | 'resurrected' | 'backed-up' | 'restored' | 'port-changed';
 

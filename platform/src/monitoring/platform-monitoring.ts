@@ -8,6 +8,7 @@ import type { ControlPlane } from '../control-plane/control-plane.js';
 import type { PlatformState } from '../control-plane/state-file.js';
 import type { RouterThread } from '../routing/router-thread.js';
 import type { InstanceView as DataServiceView } from '../data-services/broker.js';
+import type { ActiveChaos } from '../chaos/chaos-request.js';
 import { Dashboard } from './dashboard/dashboard-server.js';
 import { dashboardView, type ViewSources } from './dashboard/dashboard-view.js';
 import { labStatusReader } from './dashboard/lab-status.js';
@@ -25,6 +26,8 @@ export interface MonitoringParts {
   state: () => PlatformState;
   /** the broker's instances, as people are shown them (no secret) */
   dataServices: () => readonly DataServiceView[];
+  /** the kill schedules and faults `tall chaos` started */
+  chaos: () => readonly ActiveChaos[];
   /** the platform's root (services/compose.yaml's folder's parent): where .tall/progress.json is */
   root: string;
 }
@@ -50,6 +53,7 @@ export class PlatformMonitoring {
     const sources: ViewSources = {
       state: parts.state,
       dataServices: parts.dataServices,
+      chaos: parts.chaos,
       events: () => events.all(),
       vitals: () => this.scraper.vitals(),
       scraped: new Set(plane.project.services.filter((service) => service.tall.metricsPath).map((service) => service.name)),

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Endpoint, ServicePool } from './balancer.js';
 import { requestHeadersFor, responseHeadersFor } from './forwarded-headers.js';
@@ -110,6 +110,8 @@ export class ProxiedRequest {
   private readonly tried = new Set<string>();
   private readonly live = new Set<Attempt>();
   private winner?: Attempt;
+  /** the instance an injected abort is answered in the name of */
+  private standIn?: string;
   private hedgeTimer?: NodeJS.Timeout;
   private callerLeft = false;
   private readonly idempotent: boolean;
@@ -127,7 +129,7 @@ export class ProxiedRequest {
     this.idempotent = isIdempotent(req.method);
     res.once('close', () => {
       const finished = res.writableFinished;
-      target.onDone?.(finished ? res.statusCode : 499, this.winner?.endpoint.id);
+      target.onDone?.(finished ? res.statusCode : 499, this.winner?.endpoint.id ?? this.standIn);
       if (finished) return;
       this.callerLeft = true;
       this.cancelAll('caller-left');
@@ -144,6 +146,19 @@ export class ProxiedRequest {
       service: this.target.route,
       fix: `see "npx tall ps" for its instances and "npx tall logs ${this.target.route}" for why they are not ready`,
     });
+  }
+
+  /**
+   * An injected abort (`tall chaos abort`): answered as an instance of the route failing would answer — its name in
+   * x-instance, a plain error body — so nothing tells the caller (a service under a lab's check) that it was injected.
+   */
+  abort(status: number): void {
+    if (this.callerLeft) return;
+    this.standIn = this.target.pool.pick()?.id;
+    const text = JSON.stringify({ error: STATUS_CODES[status] ?? 'Error' });
+    const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) };
+    this.res.writeHead(status, this.standIn ? responseHeadersFor(headers, this.standIn) : headers);
+    this.res.end(text);
   }
 
   private get replayable(): boolean {

@@ -3,6 +3,7 @@ import type { Endpoint } from './balancer.js';
 import { PortInUseError, Router, type RouterNotice, type RouterOptions } from './router.js';
 import type { RoutingTable } from './routing-table.js';
 import type { RouteSettings } from './route-settings.js';
+import type { Fault } from '../chaos/fault-rules.js';
 import type { RedTotals } from './router-metrics.js';
 import type { RotationLimits } from '../monitoring/log-limits.js';
 import { RotatingJsonl } from '../monitoring/rotating-jsonl.js';
@@ -10,6 +11,7 @@ import { RotatingJsonl } from '../monitoring/rotating-jsonl.js';
 type Command =
   | { kind: 'declare'; route: string; settings: RouteSettings }
   | { kind: 'member'; route: string; endpoint: Endpoint; inPool: boolean }
+  | { kind: 'faults'; route: string; faults: Fault[] }
   | { kind: 'inflight'; route: string; id: string; ask: number }
   | { kind: 'metrics'; ask: number }
   | { kind: 'totals'; ask: number }
@@ -72,6 +74,10 @@ export class RouterThread implements RoutingTable {
     this.send({ kind: 'member', route, endpoint, inPool });
   }
 
+  setFaults(route: string, faults: Fault[]): void {
+    this.send({ kind: 'faults', route, faults });
+  }
+
   inflight(route: string, id: string): Promise<number> {
     return this.ask((ask) => ({ kind: 'inflight', route, id, ask })) as Promise<number>;
   }
@@ -123,6 +129,7 @@ async function runInThread(): Promise<void> {
   port.on('message', async (command: Command) => {
     if (command.kind === 'declare') router.declare(command.route, command.settings);
     else if (command.kind === 'member') router.setMember(command.route, command.endpoint, command.inPool);
+    else if (command.kind === 'faults') router.setFaults(command.route, command.faults);
     else if (command.kind === 'inflight') report({ kind: 'answer', ask: command.ask, value: await router.inflight(command.route, command.id) });
     else if (command.kind === 'metrics') report({ kind: 'answer', ask: command.ask, value: await router.metrics.text() });
     else if (command.kind === 'totals') report({ kind: 'answer', ask: command.ask, value: JSON.stringify(await router.metrics.totals()) });

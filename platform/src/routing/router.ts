@@ -9,6 +9,7 @@ import { UpstreamPools } from './upstream-pools.js';
 import type { RoutingTable } from './routing-table.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 import { RouterMetrics } from './router-metrics.js';
+import { decideFaults, type Fault } from '../chaos/fault-rules.js';
 
 export interface RouterNotice {
   /**
@@ -51,6 +52,8 @@ interface Route {
   settings: RouteSettings;
   outliers: OutlierDetector;
   returnTimers: Map<string, NodeJS.Timeout>;
+  /** injected by `tall chaos latency|abort` */
+  faults: Fault[];
 }
 
 export class PortInUseError extends Error {
@@ -93,8 +96,13 @@ export class Router implements RoutingTable {
     const existing = this.routes.get(name);
     const pool = existing?.pool ?? new ServicePool(settings.balance);
     pool.strategy = settings.balance;
-    this.routes.set(name, { pool, settings, outliers: existing?.outliers ?? new OutlierDetector(settings.outlier), returnTimers: existing?.returnTimers ?? new Map() });
+    this.routes.set(name, { pool, settings, outliers: existing?.outliers ?? new OutlierDetector(settings.outlier), returnTimers: existing?.returnTimers ?? new Map(), faults: existing?.faults ?? [] });
     return pool;
+  }
+
+  setFaults(name: string, faults: Fault[]): void {
+    const route = this.routes.get(name);
+    if (route) route.faults = faults;
   }
 
   setMember(name: string, endpoint: Endpoint, inPool: boolean): void {
@@ -154,13 +162,17 @@ export class Router implements RoutingTable {
       onDone: this.options.monitoring === false ? undefined : this.observer(req, matched.route, matched.path, requestId),
     };
     const proxied = new ProxiedRequest(req, res, target, this.upstreams, this.reportFor(matched.route, route));
-    if (!isIdempotent(req.method) || !hasBody(req) || !fitsInMemory(req)) return proxied.start();
+    // Decided here, once, before any instance is chosen: the router's own retries and hedges can't dodge a fault.
+    const fault = decideFaults(route.faults);
+    const start = () => (fault?.abortStatus === undefined ? proxied.start() : proxied.abort(fault.abortStatus));
+    const go = fault?.delayMs ? () => void setTimeout(start, fault.delayMs) : start;
+    if (fault?.abortStatus !== undefined || !isIdempotent(req.method) || !hasBody(req) || !fitsInMemory(req)) return go();
     // An idempotent request with a small body is kept in memory so it can be replayed on another instance.
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       target.body = Buffer.concat(chunks);
-      proxied.start();
+      go();
     });
   }
 

@@ -131,6 +131,17 @@ describe.skipIf(!chromiumPath)('the dashboard in headless Chromium (process runt
     expect(await page.locator('figure[data-chart="rate"] canvas').count()).toBe(1);
   });
 
+  it('shows active chaos live, and its end', async () => {
+    const started = await tall.run(['chaos', 'latency', 'echo', '100ms', '--percent', '10', '--for', '1m']);
+    expect(started.code, started.stderr).toBe(0);
+    const row = page.locator('#chaos [data-chaos="latency echo"]');
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.textContent()).toMatch(/100 ms on 10 %.*left/);
+    await page.locator('#events li[data-type="chaos"]').first().waitFor({ timeout: 10_000 });
+    expect((await tall.run(['chaos', 'stop'])).code).toBe(0);
+    await page.locator('#chaos', { hasText: /^none$/ }).waitFor({ timeout: 10_000 });
+  });
+
   it('shows a killed instance\'s crash within a few seconds, live (no reload)', async () => {
     const kill = await tall.run(['kill', 'echo/1']);
     expect(kill.code, kill.stderr).toBe(0);

@@ -9,6 +9,7 @@ import { dashboardView } from '../../src/monitoring/dashboard/dashboard-view.js'
 import { MASK, maskText } from '../../src/monitoring/dashboard/mask.js';
 import { pointBetween, quantileMs } from '../../src/monitoring/dashboard/red-sampler.js';
 import { DURATION_BUCKETS } from '../../src/routing/router-metrics.js';
+import type { ActiveChaos } from '../../src/chaos/chaos-request.js';
 
 const state = (extra: Record<string, unknown> = {}): PlatformState => ({
   env: 'default', runtime: 'process', pid: 1, phase: 'running', startedAt: '2025-01-01T00:00:00.000Z', composeFile: '/x/compose.yaml', projectName: 'x',
@@ -18,7 +19,7 @@ const state = (extra: Record<string, unknown> = {}): PlatformState => ({
   ...extra,
 } as PlatformState);
 
-const view = (dataServices: readonly DataServiceView[] = []) => dashboardView({ state: () => state(), dataServices: () => dataServices, events: () => [], vitals: () => ({}), scraped: new Set(['catalog']), lab: () => undefined });
+const view = (dataServices: readonly DataServiceView[] = [], chaos: readonly ActiveChaos[] = []) => dashboardView({ state: () => state(), dataServices: () => dataServices, chaos: () => chaos, events: () => [], vitals: () => ({}), scraped: new Set(['catalog']), lab: () => undefined });
 
 describe('what the dashboard shows', () => {
   it('never the API token, pids or environment; no data services when the broker has none', () => {
@@ -43,6 +44,18 @@ describe('what the dashboard shows', () => {
       name: 'orders-db', service: 'postgres', plan: 'small', server: 'running', operation: 'create succeeded', boundTo: ['orders'], resurrections: 1,
       url: `postgres://shop:${MASK}@127.0.0.1:5432/orders?sslpassword=${MASK}&application_name=a`,
     }]);
+  });
+
+  it('active chaos, described, with when it ends', () => {
+    expect(view().chaos).toEqual([]);
+    const shown = view([], [
+      { kind: 'latency', service: 'catalog', delayMs: 300, percent: 50, forMs: 30_000, startedAt: '2025-01-01T00:00:00.000Z', endsAt: '2025-01-01T00:00:30.000Z' },
+      { kind: 'kill', service: 'catalog', everyMs: 10_000, startedAt: '2025-01-01T00:00:00.000Z', kills: 2 },
+    ]);
+    expect(shown.chaos).toEqual([
+      { kind: 'latency', service: 'catalog', parameters: '300 ms on 50 %', endsAt: '2025-01-01T00:00:30.000Z' },
+      { kind: 'kill', service: 'catalog', parameters: 'every 10 s', endsAt: undefined },
+    ]);
   });
 
   it('masks passwords in URLs anywhere', () => {

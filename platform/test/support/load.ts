@@ -1,5 +1,4 @@
-// @ts-expect-error autocannon ships no types
-import autocannon from 'autocannon';
+import { runLoad } from '../../src/load/run-load.js';
 
 export interface LoadResult {
   requests: number;
@@ -9,11 +8,8 @@ export interface LoadResult {
 }
 
 /** Sends ~`rate` requests per second for `seconds` from this process, counting every failure (bounded in count and time). */
-export function generateLoad(url: string, rate: number, seconds: number): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    autocannon({ url, connections: 10, overallRate: rate, duration: seconds, timeout: 5 }, (error: Error | null, result: { requests: { total: number }; errors: number; timeouts: number; non2xx: number }) => {
-      if (error) return reject(error);
-      resolve({ requests: result.requests.total, errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx });
-    });
-  });
+export async function generateLoad(url: string, rate: number, seconds: number): Promise<LoadResult> {
+  const summary = await runLoad(url, { rps: rate, durationMs: seconds * 1000, timeoutMs: 5000 });
+  const non2xx = Object.entries(summary.byStatus).filter(([status]) => !status.startsWith('2')).reduce((sum, [, count]) => sum + count, 0);
+  return { requests: summary.requests, errors: summary.connectionErrors + summary.timeouts, timeouts: summary.timeouts, non2xx };
 }

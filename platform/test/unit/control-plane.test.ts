@@ -107,6 +107,7 @@ class FakeRouter implements RoutingTable {
   async inflight(): Promise<number> {
     return 0;
   }
+  setFaults(): void {}
 }
 
 function service(name: string, overrides: Partial<ServiceSpec> = {}): ServiceSpec {

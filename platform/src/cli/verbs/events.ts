@@ -7,7 +7,7 @@ import { followFile, readAllEntries } from '../follow-file.js';
 
 const tone: Partial<Record<PlatformEvent['type'], (text: string) => string>> = {
   crashed: color.red, unhealthy: color.red, failed: color.red, killed: color.red,
-  ready: color.green, restarted: color.green, resurrected: color.green, provisioned: color.green, restored: color.green, 'port-changed': color.yellow, restarting: color.yellow, 'not-ready': color.yellow, 'metrics-failing': color.yellow,
+  ready: color.green, restarted: color.green, resurrected: color.green, provisioned: color.green, restored: color.green, 'port-changed': color.yellow, restarting: color.yellow, 'not-ready': color.yellow, 'metrics-failing': color.yellow, chaos: color.yellow,
 };
 
 export function registerEvents(program: Command): void {

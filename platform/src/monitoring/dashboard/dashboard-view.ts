@@ -4,6 +4,8 @@ import type { InstanceVitals } from '../instance-scraper.js';
 import type { LabStatus } from './lab-status.js';
 import type { InstanceView as DataServiceView } from '../../data-services/broker.js';
 import { maskText } from './mask.js';
+import type { ActiveChaos } from '../../chaos/chaos-request.js';
+import { describeParameters } from '../../chaos/describe-chaos.js';
 
 /** Everything the dashboard page shows but the charts: no token, no environment variable, no credential. */
 export interface DashboardView {
@@ -19,6 +21,8 @@ export interface DashboardView {
   events: PlatformEvent[];
   /** the broker's instances and what is bound to them; a URL's password masked */
   dataServices: DataServiceRow[];
+  /** the kill schedules and faults `tall chaos` runs now */
+  chaos: ChaosRow[];
   lab: LabStatus | null;
 }
 
@@ -33,9 +37,19 @@ export interface DataServiceRow {
   resurrections: number;
 }
 
+export interface ChaosRow {
+  kind: ActiveChaos['kind'];
+  service: string;
+  /** "every 10 s", "300 ms on 50 %", "503 on 100 %" */
+  parameters: string;
+  /** absent: until stopped */
+  endsAt?: string;
+}
+
 export interface ViewSources {
   state: () => PlatformState;
   dataServices: () => readonly DataServiceView[];
+  chaos: () => readonly ActiveChaos[];
   events: () => readonly PlatformEvent[];
   vitals: () => Record<string, InstanceVitals>;
   /** services that declare x-tall.metrics_path */
@@ -67,6 +81,7 @@ export function dashboardView(sources: ViewSources): DashboardView {
       boundTo: data.bindings.map((binding) => binding.app),
       resurrections: data.resurrections,
     })),
+    chaos: sources.chaos().map((chaos) => ({ kind: chaos.kind, service: chaos.service, parameters: describeParameters(chaos), endsAt: chaos.endsAt })),
     lab: sources.lab() ?? null,
   };
 }

@@ -137,7 +137,7 @@
     }));
   }
 
-  const EVENT_TONE = { crashed: 'bad', failed: 'bad', unhealthy: 'bad', killed: 'bad', ejected: 'bad', 'metrics-failing': 'meh', 'not-ready': 'meh', restarting: 'meh', ready: 'good', restarted: 'good', returned: 'good', 'metrics-back': 'good' };
+  const EVENT_TONE = { crashed: 'bad', failed: 'bad', unhealthy: 'bad', killed: 'bad', ejected: 'bad', 'metrics-failing': 'meh', 'not-ready': 'meh', restarting: 'meh', ready: 'good', restarted: 'good', returned: 'good', 'metrics-back': 'good', chaos: 'meh' };
 
   function renderEvents() {
     $('#events').replaceChildren(...[...view.events].reverse().map((event) =>
@@ -158,6 +158,15 @@
         : el('div', { class: 'dim' }, 'not checked yet: npx tall check'));
   }
 
+  /** What `tall chaos` runs now: kill schedules and injected faults, with when they end. */
+  function renderChaos() {
+    const box = $('#chaos');
+    if (view.chaos.length === 0) return box.replaceChildren(el('span', { class: 'dim' }, 'none'));
+    box.replaceChildren(...view.chaos.map((item) => el('div', { class: 'item', 'data-chaos': `${item.kind} ${item.service}` },
+      badge(item.kind, 'bad'), ' ', el('strong', {}, item.service), ` ${item.parameters} · `,
+      el('span', { class: 'dim' }, item.endsAt ? `ends ${clock(item.endsAt)} (${duration(Date.parse(item.endsAt) - Date.now())} left)` : 'until stopped'))));
+  }
+
   /** The broker's instances: state, plan, what is bound, the URL with its password masked. */
   function renderDataServices() {
     const box = $('#data-services');
@@ -175,6 +184,7 @@
     renderInstances();
     renderEvents();
     renderLab();
+    renderChaos();
     renderDataServices();
   }
 
