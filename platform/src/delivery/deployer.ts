@@ -127,10 +127,11 @@ export class Deployer {
         this.parts.events.record(type, message, { service, instance });
       };
       const instances = this.parts.fleet.instancesOf(service);
-      const waiting = instances.filter((instance) => instance.standby && (instance.spec.version ?? 1) === target.version && instance.ready);
+      // Every kept instance goes back (one that is not ready this moment joins the pool when it is), if any can serve now.
+      const waiting = instances.filter((instance) => instance.standby && (instance.spec.version ?? 1) === target.version);
       const active = instances.filter((instance) => !instance.standby);
       let failure: string | undefined;
-      if (waiting.length > 0) {
+      if (waiting.some((instance) => instance.ready)) {
         // Blue-green kept the old set running: switching back is instant.
         swap(this.parts.fleet, waiting, active);
         say('switched', `rollback ${service}: switched the route back to v${target.version} (${waiting.map(instanceId).join(', ')})`);
@@ -211,6 +212,8 @@ export class Deployer {
   }
 
   private outcome(service: string, attempted: number, strategy: DeployOutcome['strategy'], outcome: Outcome, reason: string | undefined, changes: string[], hash: string | undefined, started: number): DeployOutcome {
+    // Stopped instances are gone from `tall ps` only once the state is published again.
+    this.parts.fleet.changed();
     return {
       service,
       version: this.versions.current(service)?.version ?? attempted,

@@ -14,7 +14,8 @@ export async function waitAllReady(instances: Instance[], deadline: number, time
   while (pending.size > 0) {
     for (const instance of pending) {
       if (instance.ready) pending.delete(instance);
-      else if (instance.state === 'crashed' || instance.state === 'backoff' || instance.state === 'exited') {
+      // lastExit: a crash is restarted at once at first, so its state alone may already say 'starting' again.
+      else if (instance.lastExit || instance.state === 'crashed' || instance.state === 'backoff' || instance.state === 'exited') {
         const exit = instance.lastExit;
         const how = exit?.reason ?? (exit?.signal ? `killed by ${exit.signal}` : `exited with code ${exit?.code}`);
         failed.push({ instance, reason: `${instanceId(instance)} ${how} before it was ready` });

@@ -72,6 +72,8 @@ export async function withProgress<T>(client: PlatformClient, service: string, o
 }
 
 export function report(outcome: DeployOutcome, state: PlatformState, options: DeliveryOptions): void {
+  // A deploy that did not end where it was asked to is a failure for scripts too.
+  if (outcome.outcome !== 'succeeded' && outcome.reason !== 'tall rollback') process.exitCode = 1;
   if (options.json) return printJson(outcome);
   const envFlag = state.env === 'default' ? '' : ` --env ${state.env}`;
   const where = outcome.instances.map((instance) => `${instance.id} v${instance.version}${instance.standby ? ' (standby)' : ''}`).join(', ');
@@ -83,11 +85,9 @@ export function report(outcome: DeployOutcome, state: PlatformState, options: De
     const what = outcome.reason === 'tall rollback' ? `rolled back from v${outcome.attempted} to v${outcome.version}` : `v${outcome.attempted} was rolled back: ${outcome.reason}`;
     console.log((outcome.reason === 'tall rollback' ? color.green : color.red)(`${outcome.reason === 'tall rollback' ? '✔' : '✘'} ${outcome.service} ${what} (${took}); it runs v${outcome.version}: ${where}`));
     if (outcome.reason !== 'tall rollback') {
-      process.exitCode = 1;
       console.log(`see why: npx tall logs ${outcome.service}${envFlag}; fix it, then deploy again`);
     } else console.log(`its versions: npx tall deploy --history ${outcome.service}${envFlag}`);
   } else {
-    process.exitCode = 1;
     console.log(color.yellow(`! ${outcome.service} v${outcome.attempted} ${outcome.outcome}: ${outcome.reason}; instances: ${where}`));
     console.log(`deploy again once fixed, or go back: npx tall rollback ${outcome.service}${envFlag}`);
   }
