@@ -171,4 +171,38 @@ describe.each(RUNTIMES)('deploys on the $runtime runtime', ({ runtime, available
     expect(second.stderr).toMatch(/echo is already being changed \(deploy v5 since/);
     expect(JSON.parse((await first).stdout)).toMatchObject({ version: 5, outcome: 'succeeded' });
   }, 300_000);
+
+  it.skipIf(!available)('a version that answers 5xx once in the pool is rolled back by itself when the error rate rises', async () => {
+    setEcho('failing', { environment: { FAIL_REQUESTS: 'yes' } });
+    const { result, figures, failed, samples } = await underLoad('automatic rollback (5xx)', async () => {
+      const deploy = await tall.run(['deploy', 'echo', '--json']);
+      expect(deploy.code, deploy.stderr).toBe(1);
+      return JSON.parse(deploy.stdout) as DeployOutcome;
+    });
+    expect(result).toMatchObject({ version: 5, attempted: 6, outcome: 'rolled back' });
+    expect(result.reason).toMatch(/^\d+ of \d+ answers were 5xx \(.* %, more than 5\.0 %\) within /);
+    // Some answers fail (the version is judged on them); the old version serves again afterwards.
+    console.log(`[deploy figures] ${runtime} · automatic rollback (5xx): ${failed} of ${figures.requests} failed before the rollback`);
+    expect(failed).toBeGreaterThan(0);
+    expect(samples.at(-1)).toMatchObject({ status: 200, greeting: 'twice' });
+    expect((await echoInstances()).map((instance) => instance.version)).toEqual([5, 5]);
+  }, 300_000);
+
+  it.skipIf(!available || runtime !== 'docker')('a deploy whose build fails changes nothing and shows the build error', async () => {
+    const dockerfile = join(root, 'services/echo/Dockerfile');
+    const good = readFileSync(dockerfile, 'utf8');
+    writeFileSync(dockerfile, `${good}RUN echo "broken build step" && exit 3\n`);
+    try {
+      const before = await echoInstances();
+      const deploy = await tall.run(['deploy', 'echo']);
+      expect(deploy.code).toBe(1);
+      expect(deploy.stderr).toMatch(/deploy echo v7 failed; nothing changed: its build failed: docker build of service "echo" failed/);
+      expect(deploy.stderr).toContain('broken build step');
+      expect(await echoInstances()).toEqual(before);
+      const history = await tall.json<VersionRecord[]>(['deploy', '--history', 'echo']);
+      expect(history.at(-1)).toMatchObject({ version: 7, outcome: 'failed', active: false });
+    } finally {
+      writeFileSync(dockerfile, good);
+    }
+  }, 300_000);
 });
