@@ -163,6 +163,9 @@ export class Deployer {
     if (!rolled.failure || tolerant) return undefined;
     if (config.failureAction === 'pause') return { action: 'pause', reason: rolled.failure };
     step(`${rolled.failure}; rolling back to v${previous.version ?? 1}`);
+    // While the old version still serves, the new instances leave the pool at once rather than one by one as replaced.
+    const serving = this.parts.fleet.instancesOf(spec.name).filter((instance) => !instance.standby && instance.ready && !rolled.replaced.includes(instance));
+    if (serving.length > 0) for (const instance of rolled.replaced) this.parts.fleet.setStandby(instance, true);
     const back = await rollInstances(this.parts.fleet, previous, rolled.replaced, this.plan(previous.updateConfig ?? DEFAULT_UPDATE_CONFIG, options, undefined, step));
     // stop-first left fewer instances when a new one failed: the old version gets its count back.
     const missing = active.length - this.parts.fleet.instancesOf(spec.name).filter((instance) => !instance.standby).length;

@@ -5,9 +5,9 @@ export type PlatformEventType =
   | 'platform' | 'started' | 'ready' | 'not-ready' | 'crashed' | 'unhealthy' | 'restarting' | 'restarted'
   | 'killed' | 'scaled' | 'stopping' | 'stopped' | 'drained' | 'failed' | 'ejected' | 'returned' | 'exposed' | 'exited'
   | 'metrics-failing' | 'metrics-back'
-  // data services: the broker's operations, its resurrector, and the rolling restarts bindings cause
   // deploys (delivery/): a version starting, in place, undone by hand or by itself, or never started (its build failed)
   | 'deploying' | 'deployed' | 'rolled-back' | 'deploy-failed' | 'switched'
+  // data services: the broker's operations, its resurrector, and the rolling restarts bindings cause
   | 'provisioning' | 'provisioned' | 'deprovisioned' | 'bound' | 'unbound' | 'replaced' | 'resurrected' | 'backed-up' | 'restored' | 'port-changed';
 
 export interface PlatformEvent {

@@ -25,6 +25,7 @@ describe('what the dashboard shows', () => {
     const shown = view();
     expect(JSON.stringify(shown)).not.toContain('the-api-token');
     expect(shown.instances[0]).not.toHaveProperty('pid');
+    expect(shown.instances[0]).toMatchObject({ version: 1, standby: false });
     expect(shown.dataServices).toEqual([]);
     expect(shown.services[0]).toMatchObject({ name: 'catalog', metrics: true });
     expect(shown.lab).toBeNull();

@@ -28,8 +28,9 @@ export const HOST_ALIAS = 'host.docker.internal';
  *    environment and nowhere else, never this file
  *  - image: <project>-<service>:v<version>             (built services) each deploy's image under its own tag, so a
  *    container made for version 2 never gets version 3's code, and a rollback finds the old image still there
- *  - environment: the service's own                    as read when its version was deployed (`$` escaped): Compose
- *    re-reads the student's file on every `up`, and an older version's containers must not get a newer file's values
+ *  - environment: !override, env_file: !reset          the service's environment as read when its version was deployed
+ *    (env files included, `$` escaped): Compose re-reads the student's file on every `up`, and an older version's
+ *    containers must get neither a newer file's values nor the variables it added
  *  - init: true                                        a tiny init (docker-init) as PID 1 passes signals on and reaps
  *    zombies; without it a Node app that has no SIGTERM handler ignores `docker stop` (PID 1 has no default signal
  *    actions) and every stop or `down` waits out the whole grace period before SIGKILL
@@ -45,6 +46,16 @@ export function renderOverride(services: ServiceSpec[], containment?: Containmen
     ports.tag = '!override';
     const no = doc.createNode('no') as YAML.Scalar;
     no.type = 'QUOTE_DOUBLE';
+    // The whole environment, replacing the file's (env_file values are in it already): an older version's containers
+    // must get neither a newer file's values nor the variables it added.
+    const environment = doc.createNode({
+      ...Object.fromEntries(Object.entries(service.environment).map(([name, value]) => [name, value.replaceAll('$', '$$$$')])),
+      HOST: '0.0.0.0',
+      ...Object.fromEntries(Object.keys(service.bindingEnvironment ?? {}).map((name) => [name, `\${${bindingVariable(service.name, name)}}`])),
+    }) as YAML.YAMLMap;
+    environment.tag = '!override';
+    const noEnvFiles = doc.createNode([]) as YAML.YAMLSeq;
+    noEnvFiles.tag = '!reset';
     doc.setIn(['services', service.name], {
       ...(service.build ? { image: versionImage(projectName, service) } : {}),
       ports,
@@ -55,11 +66,8 @@ export function renderOverride(services: ServiceSpec[], containment?: Containmen
         resources: { limits: { memory: String(service.limits.memoryBytes), cpus: String(service.limits.cpus), pids: service.limits.pids } },
       },
       extra_hosts: [`${HOST_ALIAS}:host-gateway`],
-      environment: {
-        ...Object.fromEntries(Object.entries(service.environment).map(([name, value]) => [name, value.replaceAll('$', '$$$$')])),
-        HOST: '0.0.0.0',
-        ...Object.fromEntries(Object.keys(service.bindingEnvironment ?? {}).map((name) => [name, `\${${bindingVariable(service.name, name)}}`])),
-      },
+      environment,
+      env_file: noEnvFiles,
       memswap_limit: service.limits.memoryBytes,
       init: true,
       ...(containment ? hardened(containment, service.build !== undefined) : {}),
