@@ -19,7 +19,7 @@ export interface SwitchPlan {
 export async function switchBlueGreen(fleet: Fleet, target: ServiceSpec, blue: Instance[], plan: SwitchPlan): Promise<{ green: Instance[]; failure?: string }> {
   const green = await fleet.add(target, Math.max(blue.length, 1), { standby: true });
   plan.step(`started ${green.map(instanceId).join(', ')} beside ${blue.map(instanceId).join(', ') || 'nothing'}, outside the pool`);
-  const gate = await waitAllReady(green, Date.now() + plan.readyTimeoutMs, plan.readyTimeoutMs);
+  const gate = await waitAllReady(green, plan.readyTimeoutMs);
   if (gate.failed.length > 0) {
     await Promise.all(green.map((instance) => fleet.drainAndStop(instance)));
     return { green: [], failure: gate.failed.map((failed) => failed.reason).join('; ') };

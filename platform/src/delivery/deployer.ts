@@ -171,7 +171,7 @@ export class Deployer {
     const missing = active.length - this.parts.fleet.instancesOf(spec.name).filter((instance) => !instance.standby).length;
     if (missing > 0) {
       const added = await this.parts.fleet.add(previous, missing);
-      await waitAllReady(added, Date.now() + (options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS), options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+      await waitAllReady(added, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
     }
     return { action: 'rollback', reason: back.failure ? `${rolled.failure} (and the rollback stopped: ${back.failure})` : rolled.failure };
   }

@@ -8,7 +8,8 @@ export interface GateResult {
  * Waits until every instance is ready. An instance that crashes before its first readiness fails at once rather than at
  * the deadline: a deploy should not wait out a restart loop to learn that its version cannot start.
  */
-export async function waitAllReady(instances: Instance[], deadline: number, timeoutMs: number): Promise<GateResult> {
+export async function waitAllReady(instances: Instance[], timeoutMs: number): Promise<GateResult> {
+  const deadline = Date.now() + timeoutMs;
   const failed: GateResult['failed'] = [];
   const pending = new Set(instances);
   while (pending.size > 0) {

@@ -42,7 +42,7 @@ export async function rollInstances(fleet: Fleet, target: ServiceSpec, old: Inst
     if (!startFirst) await Promise.all(batch.map((instance) => fleet.drainAndStop(instance)));
     const fresh = await fleet.add(target, batch.length);
     plan.step(`started ${fresh.map(instanceId).join(', ')} to replace ${batch.map(instanceId).join(', ')}`);
-    const gate = await waitAllReady(fresh, Date.now() + plan.readyTimeoutMs, plan.readyTimeoutMs);
+    const gate = await waitAllReady(fresh, plan.readyTimeoutMs);
     await Promise.all(gate.failed.map(({ instance }) => fleet.drainAndStop(instance)));
     const ready = fresh.filter((instance) => !gate.failed.some((failed) => failed.instance === instance));
     result.replaced.push(...ready);

@@ -61,7 +61,7 @@ export class VersionHistory {
     this.active.set(service, version);
   }
 
-  current(service: string): (Entry & { spec: ServiceSpec }) | undefined {
+  current(service: string): Entry | undefined {
     return this.list(service).find((entry) => entry.version === this.active.get(service));
   }
 
