@@ -71,10 +71,7 @@ export class Deployer {
         throw new UserError(`deploy ${service}: the compose file cannot be read; nothing changed.\n${(error as Error).message}`, 'fix it (npx tall config shows every problem), then deploy again');
       }
       const strategy = spec.tall.deploy ?? 'rolling';
-      const say = (type: PlatformEventType, message: string, instance?: string) => {
-        progress(message);
-        this.parts.events.record(type, message, { service, instance });
-      };
+      const say = this.announcer(service, progress);
       say('deploying', `deploy ${service} v${version}: building`);
       let image: string | undefined;
       try {
@@ -122,10 +119,7 @@ export class Deployer {
       if (!target) {
         throw new UserError(`${service} has no earlier version to roll back to: it runs v${current.version}, and no version before it succeeded`, `deploy a new version instead: npx tall deploy ${service}`);
       }
-      const say = (type: PlatformEventType, message: string, instance?: string) => {
-        progress(message);
-        this.parts.events.record(type, message, { service, instance });
-      };
+      const say = this.announcer(service, progress);
       const instances = this.parts.fleet.instancesOf(service);
       // Every kept instance goes back (one that is not ready this moment joins the pool when it is), if any can serve now.
       const waiting = instances.filter((instance) => instance.standby && (instance.spec.version ?? 1) === target.version);
@@ -201,6 +195,14 @@ export class Deployer {
     if (standby.length === 0) return;
     step(`stopping ${standby.map(instanceId).join(', ')} (the previous blue-green set, kept for a rollback until now)`);
     await Promise.all(standby.map((instance) => this.parts.fleet.drainAndStop(instance)));
+  }
+
+  /** Each step an event (what `tall deploy` shows as it goes) and a line of progress. */
+  private announcer(service: string, progress: (line: string) => void) {
+    return (type: PlatformEventType, message: string, instance?: string) => {
+      progress(message);
+      this.parts.events.record(type, message, { service, instance });
+    };
   }
 
   private async exclusively<T>(service: string, what: string, work: () => Promise<T>): Promise<T> {
