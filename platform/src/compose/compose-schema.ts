@@ -64,6 +64,7 @@ const TALL_SCHEMA: JsonSchema = {
       type: 'object',
       properties: { min: { type: 'integer', minimum: 0 }, max: { type: 'integer', minimum: 1 }, target_inflight: { type: 'number', exclusiveMinimum: 0 }, target_cpu: { type: 'number', exclusiveMinimum: 0 } },
     },
+    deploy: { enum: ['rolling', 'blue-green'] },
     bind: { type: 'array', items: { type: 'string' } },
   },
 };

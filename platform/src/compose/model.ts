@@ -46,7 +46,7 @@ export interface ServiceSpec {
   restart: RestartPolicy;
   replicas: number;
   restartPolicy?: { condition: 'none' | 'on-failure' | 'any'; delayMs?: number; maxAttempts?: number; windowMs?: number };
-  updateConfig?: { parallelism: number; delayMs: number; order: 'stop-first' | 'start-first' };
+  updateConfig?: UpdateConfig;
   profiles: string[];
   stopGracePeriodMs: number;
   labels: Record<string, string>;
@@ -57,6 +57,23 @@ export interface ServiceSpec {
    * control plane, never read from the file. Kept apart from `environment` so `tall config` never shows a credential.
    */
   bindingEnvironment?: Record<string, string>;
+  /** which of the service's deploys this spec is (1: what `tall up` started); set by the platform, never read from the file */
+  version?: number;
+}
+
+/** Compose `deploy.update_config`: how `tall deploy` replaces a service's instances. */
+export interface UpdateConfig {
+  /** instances replaced at once */
+  parallelism: number;
+  /** pause between batches */
+  delayMs: number;
+  order: 'stop-first' | 'start-first';
+  /** what a failed batch does: roll back (the kit's default; Swarm's is pause), stop where it is, or carry on */
+  failureAction: 'rollback' | 'pause' | 'continue';
+  /** how long each batch is watched for errors after it is ready */
+  monitorMs: number;
+  /** the share of failures tolerated: of new instances, and of 5xx answers during the monitor window */
+  maxFailureRatio: number;
 }
 
 /** Kit extensions under `x-tall`. Compose ignores them. */
@@ -71,6 +88,8 @@ export interface TallServiceSettings {
   timeouts: Partial<UpstreamTimeouts>;
   metricsPath?: string;
   autoscale?: { min: number; max: number; targetInflight?: number; targetCpu?: number };
+  /** `x-tall.deploy`: replace instances batch by batch (rolling) or start a full new set and switch at once */
+  deploy?: 'rolling' | 'blue-green';
   /** data-service instances (top-level x-tall.services) bound to this service before it starts: `x-tall.bind` */
   bind?: string[];
 }

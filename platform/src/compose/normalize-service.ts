@@ -4,7 +4,7 @@ import { parseEnv } from 'node:util';
 import { parseDuration } from './duration.js';
 import { argv, optionalArgv, requiredArgv } from './command-words.js';
 import { assignOwn, parseEnvironment } from './environment-values.js';
-import type { DependencyCondition, Healthcheck, RestartPolicy, ServiceSpec, TallServiceSettings } from './model.js';
+import type { DependencyCondition, Healthcheck, RestartPolicy, ServiceSpec, TallServiceSettings, UpdateConfig } from './model.js';
 import { parseResourceLimits } from './resource-limits.js';
 import type { UpstreamTimeouts } from '../routing/route-settings.js';
 
@@ -99,13 +99,7 @@ export function normalizeService(raw: Raw, ctx: ServiceContext): { spec: Service
       restart,
       replicas,
       restartPolicy: restartPolicy ? parseRestartPolicy(restartPolicy, fail, duration) : undefined,
-      updateConfig: updateConfig
-        ? {
-            parallelism: (updateConfig.parallelism as number | undefined) ?? 1,
-            delayMs: duration(updateConfig.delay, 0, ['deploy', 'update_config', 'delay']),
-            order: (updateConfig.order as 'stop-first' | 'start-first' | undefined) ?? 'stop-first',
-          }
-        : undefined,
+      updateConfig: updateConfig ? parseUpdateConfig(updateConfig, fail, duration) : undefined,
       profiles: (raw.profiles as string[] | undefined) ?? [],
       stopGracePeriodMs: duration(raw.stop_grace_period, 10_000, ['stop_grace_period']),
       labels: parseEnvironment(raw.labels, {}),
@@ -198,6 +192,27 @@ function parseRestartPolicy(raw: Raw, fail: Fail, duration: Duration): ServiceSp
   };
 }
 
+/** The defaults are Swarm's, but for failure_action: a workshop deploy that breaks should undo itself. */
+export const DEFAULT_UPDATE_CONFIG: UpdateConfig = { parallelism: 1, delayMs: 0, order: 'stop-first', failureAction: 'rollback', monitorMs: 5000, maxFailureRatio: 0 };
+
+function parseUpdateConfig(raw: Raw, fail: Fail, duration: Duration): UpdateConfig {
+  const at = (key: string) => ['deploy', 'update_config', key];
+  const parallelism = (raw.parallelism as number | undefined) ?? DEFAULT_UPDATE_CONFIG.parallelism;
+  if (parallelism < 0) fail(at('parallelism'), `deploy.update_config.parallelism must be 0 (all at once) or more, got ${parallelism}`);
+  const failureAction = (raw.failure_action as string | undefined) ?? DEFAULT_UPDATE_CONFIG.failureAction;
+  if (!['rollback', 'pause', 'continue'].includes(failureAction)) fail(at('failure_action'), `deploy.update_config.failure_action must be one of rollback, pause, continue; got "${failureAction}"`);
+  const maxFailureRatio = (raw.max_failure_ratio as number | undefined) ?? DEFAULT_UPDATE_CONFIG.maxFailureRatio;
+  if (maxFailureRatio < 0 || maxFailureRatio > 1) fail(at('max_failure_ratio'), `deploy.update_config.max_failure_ratio must be between 0 and 1, got ${maxFailureRatio}`);
+  return {
+    parallelism,
+    delayMs: duration(raw.delay, DEFAULT_UPDATE_CONFIG.delayMs, at('delay')),
+    order: (raw.order as UpdateConfig['order'] | undefined) ?? DEFAULT_UPDATE_CONFIG.order,
+    failureAction: failureAction as UpdateConfig['failureAction'],
+    monitorMs: duration(raw.monitor, DEFAULT_UPDATE_CONFIG.monitorMs, at('monitor')),
+    maxFailureRatio,
+  };
+}
+
 function parseTall(name: string, raw: Raw, fail: Fail, duration: Duration): TallServiceSettings {
   const processSettings = raw.process as { command?: unknown } | undefined;
   const readiness = typeof raw.readiness === 'string' ? { path: raw.readiness } : (raw.readiness as Raw | undefined);
@@ -225,6 +240,7 @@ function parseTall(name: string, raw: Raw, fail: Fail, duration: Duration): Tall
           targetCpu: autoscale.target_cpu as number | undefined,
         }
       : undefined,
+    deploy: (raw.deploy as TallServiceSettings['deploy'] | undefined) ?? 'rolling',
     bind: (raw.bind as string[] | undefined) ?? [],
   };
 }

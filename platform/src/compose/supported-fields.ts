@@ -19,7 +19,7 @@ interface Level {
 }
 
 const TALL: Level = {
-  honoured: ['process', 'readiness', 'route', 'balance', 'timeouts', 'metrics_path', 'autoscale', 'bind'],
+  honoured: ['process', 'readiness', 'route', 'balance', 'timeouts', 'metrics_path', 'autoscale', 'deploy', 'bind'],
   kitSettings: true,
   children: {
     process: { honoured: ['command'], kitSettings: true },
@@ -44,7 +44,7 @@ const SERVICE: Level = {
       children: {
         resources: { honoured: ['limits'], docker: ['reservations'], children: { limits: { honoured: ['memory', 'cpus', 'pids'] } } },
         restart_policy: { honoured: ['condition', 'delay', 'max_attempts', 'window'] },
-        update_config: { honoured: ['parallelism', 'delay', 'order'] },
+        update_config: { honoured: ['parallelism', 'delay', 'order', 'failure_action', 'monitor', 'max_failure_ratio'] },
       },
     },
     depends_on: { each: { honoured: ['condition', 'required'] } },

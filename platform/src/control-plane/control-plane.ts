@@ -13,6 +13,8 @@ import type { ExitInfo, InstanceHandle, Runtime } from '../runtimes/runtime.js';
 import { describeBytes } from '../compose/resource-limits.js';
 import { instanceId, viewOf, type Instance, type InstanceView } from './instance.js';
 import { UserError } from './user-error.js';
+import type { Fleet } from '../delivery/fleet.js';
+import { rollInstances } from '../delivery/rolling-update.js';
 
 export type Phase = 'starting' | 'running' | 'failed' | 'stopping';
 
@@ -145,7 +147,8 @@ export class ControlPlane extends EventEmitter {
     }
     const from = this.desired.get(serviceName) ?? 0;
     this.desired.set(serviceName, replicas);
-    const current = this.instancesOf(serviceName);
+    // A blue-green deploy's idle set is not part of the service's count.
+    const current = this.instancesOf(serviceName).filter((instance) => !instance.standby);
     if (replicas > current.length) {
       await this.addInstances(service, replicas - current.length);
       await this.waitUntil(() => this.readyCount(serviceName) >= replicas, Date.now() + timeoutMs).catch(() => {
@@ -154,7 +157,7 @@ export class ControlPlane extends EventEmitter {
     } else if (replicas < current.length) {
       // Highest indexes go first, so indexes stay 1..n (Compose's container numbers do the same).
       const surplus = current.sort((a, b) => b.index - a.index).slice(0, current.length - replicas);
-      await Promise.all(surplus.map((instance) => this.drainAndStop(instance, service)));
+      await Promise.all(surplus.map((instance) => this.drainAndStop(instance)));
     }
     this.events.record('scaled', `${serviceName} scaled from ${from} to ${replicas}`, { service: serviceName });
     this.emit('changed');
@@ -196,46 +199,49 @@ export class ControlPlane extends EventEmitter {
   /**
    * Gives a service new bindings (the environment its data-service bindings inject) and restarts its instances one at a
    * time with them, each new one ready before the next old one goes, so the service stays up: Cloud Foundry's "restage
-   * after bind", done as a rolling restart. A service with one instance (or `deploy.update_config.order: start-first`)
-   * starts the new instance before stopping the old; otherwise the old one is drained and stopped first (Compose's
-   * default order). Resolves with the instances that replaced the old ones.
+   * after bind", done as a rolling restart (delivery/rolling-update.ts, as `tall deploy` does, without its monitor).
+   * Resolves with the instances that replaced the old ones.
    */
   async rebind(serviceName: string, bindingEnvironment: Record<string, string>, timeoutMs = 120_000): Promise<string[]> {
-    const previous = this.requireService(serviceName);
-    const service: ServiceSpec = { ...previous, bindingEnvironment };
-    this.specs.set(serviceName, service);
-    const at = this.project.services.indexOf(previous);
-    if (at >= 0) this.project.services[at] = service;
-    const old = this.instancesOf(serviceName).sort((a, b) => a.index - b.index);
-    const startFirst = service.updateConfig?.order === 'start-first' || old.length === 1;
-    const replacements: string[] = [];
-    const deadline = Date.now() + timeoutMs;
-    for (const instance of old) {
-      if (this.instances.get(instanceId(instance)) !== instance || this.phase === 'stopping') continue;
-      let fresh: Instance;
-      if (startFirst) {
-        [fresh] = (await this.addInstances(service, 1)) as [Instance];
-        await this.waitReady(fresh, deadline);
-        await this.drainAndStop(instance, service);
-      } else {
-        await this.drainAndStop(instance, service);
-        [fresh] = (await this.addInstances(service, 1)) as [Instance];
-        await this.waitReady(fresh, deadline);
-      }
-      replacements.push(instanceId(fresh));
-      this.events.record('replaced', `${instanceId(instance)} replaced by ${instanceId(fresh)} (its bindings changed)`, { service: serviceName, instance: instanceId(fresh) });
-      this.emit('changed');
-    }
-    return replacements;
-  }
-
-  private async waitReady(instance: Instance, deadline: number): Promise<void> {
-    await this.waitUntil(() => instance.ready, deadline).catch(() => {
-      throw new UserError(`${instanceId(instance)} was not ready in time after its restart; the rolling restart stopped there`, `see why: npx tall logs ${instance.service}`);
+    const service: ServiceSpec = { ...this.requireService(serviceName), bindingEnvironment };
+    const fleet = this.fleet();
+    fleet.install(service);
+    const old = this.instancesOf(serviceName).filter((instance) => !instance.standby).sort((a, b) => a.index - b.index);
+    const rolled = await rollInstances(fleet, service, old, {
+      parallelism: 1, delayMs: 0, order: service.updateConfig?.order ?? 'stop-first', monitorMs: 0, maxFailureRatio: 0, readyTimeoutMs: timeoutMs,
+      step: () => undefined,
     });
+    for (const fresh of rolled.replaced) {
+      this.events.record('replaced', `${instanceId(fresh)} replaced an instance of ${serviceName} (its bindings changed)`, { service: serviceName, instance: instanceId(fresh) });
+    }
+    if (rolled.failure) throw new UserError(`${rolled.failure}; the rolling restart stopped there`, `see why: npx tall logs ${serviceName}`);
+    return rolled.replaced.map(instanceId);
   }
 
-  private async addInstances(service: ServiceSpec, count: number): Promise<Instance[]> {
+  /** The control plane's side of replacing instances (delivery/): deploys, rollbacks and rolling restarts. */
+  fleet(): Fleet {
+    return {
+      spec: (service) => this.requireService(service),
+      install: (spec) => {
+        const at = this.project.services.findIndex((service) => service.name === spec.name);
+        if (at >= 0) this.project.services[at] = spec;
+        this.specs.set(spec.name, spec);
+      },
+      instancesOf: (service) => this.instancesOf(service).sort((a, b) => a.index - b.index),
+      add: (spec, count, options) => this.addInstances(spec, count, options?.standby),
+      drainAndStop: (instance) => this.drainAndStop(instance),
+      setStandby: (instance, standby) => {
+        instance.standby = standby;
+        this.setInPool(instance, instance.ready);
+        this.emit('changed');
+      },
+      holds: (instance) => this.instances.get(instanceId(instance)) === instance && instance.state !== 'stopping',
+      closing: () => this.phase === 'stopping',
+      changed: () => this.emit('changed'),
+    };
+  }
+
+  private async addInstances(service: ServiceSpec, count: number, standby = false): Promise<Instance[]> {
     if (count <= 0) return [];
     const handles = await this.runtime.start(service, count);
     const added: Instance[] = [];
@@ -244,6 +250,8 @@ export class ControlPlane extends EventEmitter {
         service: service.name,
         index: handle.index,
         handle,
+        spec: service,
+        standby,
         state: 'starting',
         ready: false,
         restarts: 0,
@@ -268,7 +276,7 @@ export class ControlPlane extends EventEmitter {
         const firstTime = ready && instance.state === 'starting';
         instance.ready = ready;
         if (ready) instance.state = 'running';
-        this.setInPool(instance, service, ready);
+        this.setInPool(instance, ready);
         this.events.record(ready ? 'ready' : 'not-ready', `${id} ${ready ? 'is ready' : 'is not ready'}: ${detail}`, { service: service.name, instance: id });
         this.emit('changed');
         if (firstTime) void this.checkExposure(instance, service);
@@ -292,23 +300,24 @@ export class ControlPlane extends EventEmitter {
       `Listen on the address the platform gives in HOST (127.0.0.1), e.g. app.listen(PORT, process.env.HOST)`, { service: service.name, instance: instanceId(instance) });
   }
 
-  private setInPool(instance: Instance, service: ServiceSpec, inPool: boolean): void {
-    if (!service.tall.route) return;
-    this.router.setMember(service.tall.route, { id: instanceId(instance), host: instance.handle.host, port: instance.handle.port }, inPool);
+  private setInPool(instance: Instance, inPool: boolean): void {
+    const route = instance.spec.tall.route;
+    if (!route) return;
+    this.router.setMember(route, { id: instanceId(instance), host: instance.handle.host, port: instance.handle.port }, inPool && !instance.standby);
   }
 
   private onExit(handle: InstanceHandle, info: ExitInfo): void {
     const id = instanceId(handle);
     const instance = this.instances.get(id);
     if (!instance || instance.state === 'stopping' || this.phase === 'stopping') return;
-    const service = this.specs.get(handle.service)!;
+    const service = instance.spec;
     instance.health?.stop();
     instance.ready = false;
     // Exit code 0 without a signal is a clean exit (say, after a SIGTERM it handled), not a crash.
     const clean = info.code === 0 && !info.signal && !info.reason;
     instance.state = clean ? 'exited' : 'crashed';
     instance.lastExit = { code: info.code, signal: info.signal, reason: info.reason, at: new Date().toISOString() };
-    this.setInPool(instance, service, false);
+    this.setInPool(instance, false);
     const how = describeExit(info, service);
     this.events.record(clean ? 'exited' : 'crashed', `${id} ${how}`, { service: service.name, instance: id });
     if (this.phase === 'starting') {
@@ -327,10 +336,11 @@ export class ControlPlane extends EventEmitter {
     const why = clean ? `restart policy "${policy}"` : `crash ${instance.crashes.count} in a row; backoff`;
     this.events.record('restarting', `${id} restarting ${delay === 0 ? 'now' : `in ${(delay / 1000).toFixed(1)} s`} (${why})`, { service: service.name, instance: id });
     this.emit('changed');
-    instance.restartTimer = setTimeout(() => void this.restart(instance, service), delay);
+    instance.restartTimer = setTimeout(() => void this.restart(instance), delay);
   }
 
-  private async restart(instance: Instance, service: ServiceSpec): Promise<void> {
+  private async restart(instance: Instance): Promise<void> {
+    const service = instance.spec;
     const id = instanceId(instance);
     if (this.instances.get(id) !== instance || this.phase === 'stopping') return;
     try {
@@ -348,13 +358,14 @@ export class ControlPlane extends EventEmitter {
     this.emit('changed');
   }
 
-  private async drainAndStop(instance: Instance, service: ServiceSpec): Promise<void> {
+  private async drainAndStop(instance: Instance): Promise<void> {
+    const service = instance.spec;
     const id = instanceId(instance);
     instance.state = 'stopping';
     instance.ready = false;
     instance.health?.stop();
     clearTimeout(instance.restartTimer);
-    this.setInPool(instance, service, false);
+    this.setInPool(instance, false);
     this.events.record('stopping', `${id} left the router's pool; draining in-flight requests`, { service: service.name, instance: id });
     this.emit('changed');
     const left = service.tall.route ? await drain(this.router, service.tall.route, id, service.stopGracePeriodMs) : 0;
@@ -369,7 +380,7 @@ export class ControlPlane extends EventEmitter {
   }
 
   private readyCount(service: string): number {
-    return this.instancesOf(service).filter((instance) => instance.ready).length;
+    return this.instancesOf(service).filter((instance) => instance.ready && !instance.standby).length;
   }
 
   private requireService(name: string): ServiceSpec {

@@ -27,6 +27,8 @@ import { DataServices } from '../data-services/data-services.js';
 import { dataServiceRoutes } from '../data-services/api-routes.js';
 import { ChaosController } from '../chaos/chaos-controller.js';
 import type { ChaosRequest } from '../chaos/chaos-request.js';
+import { Deployer } from '../delivery/deployer.js';
+import { deliveryRoutes } from '../delivery/api-routes.js';
 
 /** What the platform client settled before starting the control plane (nothing here is a secret: it is in argv). */
 export interface DaemonOptions {
@@ -86,7 +88,8 @@ async function main(options: DaemonOptions): Promise<void> {
   try {
     const port = options.port ?? (await firstFreePort(8081));
     const setup = await (await driverFor(options.runtime)).create(env, port, { ...env.variables, ...stringEnv(process.env), TALL_ENV: env.name }, options.containment);
-    const project = parseCompose(env.composeFile, { env: setup.interpolation, contained: options.containment && { servicesDir: options.containment.servicesDir ?? dirname(env.composeFile) } });
+    const readProject = () => parseCompose(env.composeFile, { env: setup.interpolation, contained: options.containment && { servicesDir: options.containment.servicesDir ?? dirname(env.composeFile) } });
+    const project = readProject();
     state.warnings = project.warnings;
     if (options.containment) holdToCeiling(project, options.containment);
     let plane: ControlPlane | undefined;
@@ -116,8 +119,19 @@ async function main(options: DaemonOptions): Promise<void> {
       setFaults: (route, faults) => router.setFaults(route, faults),
       record: (message, where) => events.record('chaos', message, where),
     });
+    const deployer = new Deployer({
+      fleet: controlPlane.fleet(), runtime: setup.runtime, events, totals: () => router.totals(), services: project.services,
+      readSpec: (service) => {
+        const fresh = readProject();
+        if (options.containment) holdToCeiling(fresh, options.containment);
+        const spec = fresh.services.find((candidate) => candidate.name === service);
+        if (!spec) throw new UserError(`service "${service}" is no longer in ${env.composeFile}`);
+        return spec;
+      },
+    });
     const api = new ApiServer({
       ...dataServiceRoutes(data),
+      ...deliveryRoutes(deployer, (line) => logs.write('platform', line)),
       'POST /chaos/start': async (body) => chaos.start(body as unknown as ChaosRequest),
       'POST /chaos/stop': async (body) => ({ stopped: chaos.stop(body.service === undefined ? undefined : String(body.service)) }),
       'POST /chaos/list': async () => chaos.list(),

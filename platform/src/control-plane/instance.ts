@@ -1,6 +1,7 @@
 import type { CrashCounter } from '../failover/backoff.js';
 import type { InstanceHealth } from '../failover/health-manager.js';
 import type { ExitInfo, InstanceHandle } from '../runtimes/runtime.js';
+import type { ServiceSpec } from '../compose/model.js';
 
 /** 'exited': ended by itself with code 0; 'crashed': any other end; 'backoff': waiting to be restarted */
 export type InstanceState = 'starting' | 'running' | 'exited' | 'crashed' | 'backoff' | 'stopping';
@@ -10,10 +11,14 @@ export interface Instance {
   service: string;
   index: number;
   handle: InstanceHandle;
+  /** what it was started from (a deploy's new spec, or the one before): a restart brings back the same version */
+  spec: ServiceSpec;
   state: InstanceState;
   ready: boolean;
   /** taken out of its route by the router's passive health check, for a while */
   ejected?: boolean;
+  /** kept running outside the router's pool whatever its readiness: a blue-green deploy's idle set */
+  standby?: boolean;
   restarts: number;
   startedAt: number;
   lastExit?: ExitInfo & { at: string };
@@ -32,6 +37,9 @@ export interface InstanceView {
   state: InstanceState;
   ready: boolean;
   ejected: boolean;
+  /** the service version it runs (1: what `tall up` started; `tall deploy` adds the next) */
+  version: number;
+  standby: boolean;
   restarts: number;
   address: string;
   pid?: number;
@@ -51,6 +59,8 @@ export function viewOf(instance: Instance): InstanceView {
     state: instance.state,
     ready: instance.ready,
     ejected: Boolean(instance.ejected),
+    version: instance.spec.version ?? 1,
+    standby: Boolean(instance.standby),
     restarts: instance.restarts,
     address: `${instance.handle.host}:${instance.handle.port}`,
     pid: live ? instance.handle.pid : undefined,

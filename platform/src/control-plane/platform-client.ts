@@ -27,9 +27,14 @@ import type { BindOutcome } from '../data-services/data-services.js';
 import { CATALOG, type CatalogService } from '../data-services/catalog.js';
 import type { ActiveChaos, ChaosRequest } from '../chaos/chaos-request.js';
 import type { ChaosOutcome } from '../chaos/chaos-controller.js';
+import type { DeployOutcome } from '../delivery/deployer.js';
+import type { VersionRecord } from '../delivery/version-history.js';
 
 /** Data-service calls may wait for a server to start or for a rolling restart of the bound service. */
 const DATA_TIMEOUT_MS = 600_000;
+
+/** A deploy builds, then replaces every instance batch by batch, watching each. */
+const DELIVERY_TIMEOUT_MS = 1_800_000;
 
 const DAEMON = fileURLToPath(new URL('./daemon.ts', import.meta.url));
 // Resolved from the kit itself, not from the folder the system lives in (which may have no node_modules).
@@ -158,6 +163,19 @@ export class PlatformClient {
 
   scale(service: string, replicas: number): Promise<{ from: number; to: number; ready: number }> {
     return callApi(this.requireRunning(), '/scale', { service, replicas });
+  }
+
+  /** Rolls the service to the compose file and code as they are now; resolves once it succeeded or was rolled back. */
+  deploy(service: string, readyTimeoutMs?: number): Promise<DeployOutcome> {
+    return callApi(this.requireRunning(), '/deploy', { service, readyTimeoutMs }, DELIVERY_TIMEOUT_MS);
+  }
+
+  rollback(service: string, readyTimeoutMs?: number): Promise<DeployOutcome> {
+    return callApi(this.requireRunning(), '/rollback', { service, readyTimeoutMs }, DELIVERY_TIMEOUT_MS);
+  }
+
+  deployHistory(service: string): Promise<VersionRecord[]> {
+    return callApi(this.requireRunning(), '/deploy-history', { service });
   }
 
   kill(service: string, index?: number): Promise<InstanceView> {

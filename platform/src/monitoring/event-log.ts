@@ -7,6 +7,8 @@ export type PlatformEventType =
   | 'metrics-failing' | 'metrics-back'
   // tall chaos: a kill schedule or an injected fault started, killed an instance, stopped or ran out
   | 'chaos'
+  // deploys (delivery/): a version starting, in place, undone by hand or by itself, or never started (its build failed)
+  | 'deploying' | 'deployed' | 'rolled-back' | 'deploy-failed' | 'switched'
   // data services: the broker's operations, its resurrector, and the rolling restarts bindings cause
   | 'provisioning' | 'provisioned' | 'deprovisioned' | 'bound' | 'unbound' | 'replaced' | 'resurrected' | 'backed-up' | 'restored' | 'port-changed';
 

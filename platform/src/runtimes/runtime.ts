@@ -43,6 +43,12 @@ export interface Runtime extends EventEmitter {
   /** Build what is needed before anything starts (images, bundles). Reports progress lines. */
   prepare(project: ProjectSpec, progress: (line: string) => void): Promise<void>;
   /**
+   * Builds what instances of a new version of `service` (its `version` set) will run from, leaving what runs now alone:
+   * the docker runtime bundles the service and builds an image tagged with the version. Resolves with an identity of what
+   * was built (an image id); a runtime that runs the folder as it is (process) leaves this out.
+   */
+  buildVersion?(service: ServiceSpec, progress: (line: string) => void): Promise<string>;
+  /**
    * Start `count` more instances of `service`, numbered from the lowest free index. Resolves once they run and their ports
    * are known (not yet ready: readiness is the control plane's business).
    */

@@ -15,7 +15,7 @@ const state = (extra: Record<string, unknown> = {}): PlatformState => ({
   env: 'default', runtime: 'process', pid: 1, phase: 'running', startedAt: '2025-01-01T00:00:00.000Z', composeFile: '/x/compose.yaml', projectName: 'x',
   routerUrl: 'http://127.0.0.1:8080', api: { port: 1234, token: 'the-api-token-0123456789' }, progress: [], warnings: [],
   services: [{ name: 'catalog', route: 'catalog', balance: 'round-robin', desired: 2, ready: 2 }],
-  instances: [{ service: 'catalog', index: 1, id: 'catalog/1', state: 'running', ready: true, ejected: false, restarts: 0, address: '127.0.0.1:4000', pid: 99, pidStartTime: '5', startedAt: '2025-01-01T00:00:00.000Z' }],
+  instances: [{ service: 'catalog', index: 1, id: 'catalog/1', state: 'running', ready: true, ejected: false, version: 1, standby: false, restarts: 0, address: '127.0.0.1:4000', pid: 99, pidStartTime: '5', startedAt: '2025-01-01T00:00:00.000Z' }],
   ...extra,
 } as PlatformState);
 
@@ -26,6 +26,7 @@ describe('what the dashboard shows', () => {
     const shown = view();
     expect(JSON.stringify(shown)).not.toContain('the-api-token');
     expect(shown.instances[0]).not.toHaveProperty('pid');
+    expect(shown.instances[0]).toMatchObject({ version: 1, standby: false });
     expect(shown.dataServices).toEqual([]);
     expect(shown.services[0]).toMatchObject({ name: 'catalog', metrics: true });
     expect(shown.lab).toBeNull();

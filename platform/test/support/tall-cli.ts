@@ -45,7 +45,7 @@ export interface PsJson {
   runtime: string;
   routerUrl: string;
   services: { name: string; desired: number; ready: number }[];
-  instances: { id: string; service: string; index: number; state: string; ready: boolean; restarts: number; address: string; pid?: number; containerId?: string }[];
+  instances: { id: string; service: string; index: number; version: number; standby: boolean; state: string; ready: boolean; restarts: number; address: string; pid?: number; containerId?: string }[];
 }
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {

@@ -6,7 +6,7 @@ import { platformOf } from '../platform-handle.js';
 export function registerPs(program: Command): void {
   program
     .command('ps')
-    .description('list every instance: service, index, state, readiness, restarts, address, pid or container id')
+    .description('list every instance: service, index, version, state, readiness, restarts, address, pid or container id')
     .option('--env <name>', 'environment', process.env.TALL_ENV ?? 'default')
     .option('--json', 'print as JSON (pid / containerId for outside tools)')
     .action(async (options: { env: string; json?: boolean }) => {
@@ -24,10 +24,11 @@ export function registerPs(program: Command): void {
         return printJson({ env: state.env, runtime: state.runtime, phase: state.phase, routerUrl: state.routerUrl, metricsUrl: state.metricsUrl, services: state.services, instances: state.instances });
       }
       const driver = await driverFor(state.runtime);
-      const rows = [['INSTANCE', 'STATE', 'READY', 'RESTARTS', 'ADDRESS', driver.idLabel].map(color.bold)];
+      const rows = [['INSTANCE', 'VERSION', 'STATE', 'READY', 'RESTARTS', 'ADDRESS', driver.idLabel].map(color.bold)];
       for (const instance of state.instances) {
         rows.push([
           instance.id,
+          `v${instance.version ?? 1}${instance.standby ? ' standby' : ''}`,
           instance.state === 'running' ? color.green(instance.state) : instance.state === 'crashed' || instance.state === 'backoff' ? color.red(instance.state) : color.yellow(instance.state),
           instance.ejected ? color.yellow('ejected') : instance.ready ? color.green('yes') : color.red('no'),
           String(instance.restarts),

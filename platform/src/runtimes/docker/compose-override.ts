@@ -26,6 +26,11 @@ export const HOST_ALIAS = 'host.docker.internal';
  *  - environment DATABASE_URL, VCAP_SERVICES: ${…}      the service's data-service bindings, as references to
  *    variables the runtime gives the `docker compose` process (bindingVariables): the credentials reach the container's
  *    environment and nowhere else, never this file
+ *  - image: <project>-<service>:v<version>             (built services) each deploy's image under its own tag, so a
+ *    container made for version 2 never gets version 3's code, and a rollback finds the old image still there
+ *  - environment: !override, env_file: !reset          the service's environment as read when its version was deployed
+ *    (env files included, `$` escaped): Compose re-reads the student's file on every `up`, and an older version's
+ *    containers must get neither a newer file's values nor the variables it added
  *  - init: true                                        a tiny init (docker-init) as PID 1 passes signals on and reaps
  *    zombies; without it a Node app that has no SIGTERM handler ignores `docker stop` (PID 1 has no default signal
  *    actions) and every stop or `down` waits out the whole grace period before SIGKILL
@@ -34,14 +39,25 @@ export const HOST_ALIAS = 'host.docker.internal';
  *
  * Graded (a containment given), each container also gets what Docker's own hardening guides ask for (hardened()).
  */
-export function renderOverride(services: ServiceSpec[], containment?: Containment): string {
+export function renderOverride(services: ServiceSpec[], containment?: Containment, projectName = 'tall'): string {
   const doc = new YAML.Document({ services: {} as Record<string, unknown> });
   for (const service of [...services].sort((a, b) => a.name.localeCompare(b.name))) {
     const ports = doc.createNode([`127.0.0.1::${service.containerPort}`]) as YAML.YAMLSeq;
     ports.tag = '!override';
     const no = doc.createNode('no') as YAML.Scalar;
     no.type = 'QUOTE_DOUBLE';
+    // The whole environment, replacing the file's (env_file values are in it already): an older version's containers
+    // must get neither a newer file's values nor the variables it added.
+    const environment = doc.createNode({
+      ...Object.fromEntries(Object.entries(service.environment).map(([name, value]) => [name, value.replaceAll('$', '$$$$')])),
+      HOST: '0.0.0.0',
+      ...Object.fromEntries(Object.keys(service.bindingEnvironment ?? {}).map((name) => [name, `\${${bindingVariable(service.name, name)}}`])),
+    }) as YAML.YAMLMap;
+    environment.tag = '!override';
+    const noEnvFiles = doc.createNode([]) as YAML.YAMLSeq;
+    noEnvFiles.tag = '!reset';
     doc.setIn(['services', service.name], {
+      ...(service.build ? { image: versionImage(projectName, service) } : {}),
       ports,
       restart: no,
       deploy: {
@@ -50,10 +66,8 @@ export function renderOverride(services: ServiceSpec[], containment?: Containmen
         resources: { limits: { memory: String(service.limits.memoryBytes), cpus: String(service.limits.cpus), pids: service.limits.pids } },
       },
       extra_hosts: [`${HOST_ALIAS}:host-gateway`],
-      environment: {
-        HOST: '0.0.0.0',
-        ...Object.fromEntries(Object.keys(service.bindingEnvironment ?? {}).map((name) => [name, `\${${bindingVariable(service.name, name)}}`])),
-      },
+      environment,
+      env_file: noEnvFiles,
       memswap_limit: service.limits.memoryBytes,
       init: true,
       ...(containment ? hardened(containment, service.build !== undefined) : {}),
@@ -80,6 +94,11 @@ function hardened(containment: Containment, built: boolean): Record<string, unkn
   };
 }
 
+/** The image a built service's version runs: Compose's own name for it, tagged with the version. */
+export function versionImage(projectName: string, service: ServiceSpec): string {
+  return `${projectName}-${service.name}`.toLowerCase() + `:v${service.version ?? 1}`;
+}
+
 /**
  * The variable that carries one injected value of a service to `docker compose`. The service name is hex-encoded:
  * service names may hold "." and "-", which a variable name may not, and no two services may share a variable.
@@ -98,12 +117,12 @@ export function overridePath(stateDir: string): string {
 }
 
 /** Writes the override for `services` into the state dir; returns its path. */
-export function writeOverride(stateDir: string, services: ServiceSpec[], containment?: Containment): string {
+export function writeOverride(stateDir: string, services: ServiceSpec[], containment?: Containment, projectName?: string): string {
   mkdirSync(stateDir, { recursive: true });
   const path = overridePath(stateDir);
   // Replaced whole: a `docker compose` starting meanwhile reads the old file or the new one, never half of one.
   const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, renderOverride(services, containment));
+  writeFileSync(temporary, renderOverride(services, containment, projectName));
   renameSync(temporary, path);
   return path;
 }

@@ -4,7 +4,7 @@ import { constants as osConstants } from 'node:os';
 import type { ProjectSpec, ServiceSpec } from '../../compose/model.js';
 import type { ExecResult, ExitInfo, InstanceHandle, Runtime } from '../runtime.js';
 import { ComposeProject, composeError, isComposeFailure } from './compose-project.js';
-import { bindingVariables, overridePath, writeOverride } from './compose-override.js';
+import { bindingVariables, overridePath, versionImage, writeOverride } from './compose-override.js';
 import { ContainerLogs } from './container-logs.js';
 import { docker, DockerCommandError, inspectContainers, isGone, loopbackPort, runDockerRaw, type ContainerInfo } from './docker-cli.js';
 import { dockerAvailable } from './docker-availability.js';
@@ -54,8 +54,8 @@ export class DockerRuntime extends EventEmitter implements Runtime {
   private readonly events: ContainerEvents;
   private readonly logs: ContainerLogs;
   private readonly services = new Map<string, ServiceSpec>();
-  /** per service, the bindings the override was last written with */
-  private readonly writtenBindings = new Map<string, string>();
+  /** per service, what the override was last written with (bindings, version, environment) */
+  private readonly written = new Map<string, string>();
   /** containers this runtime started, by full id */
   private readonly tracked = new Map<string, Tracked>();
   /** containers being stopped or removed on purpose: their death is not news */
@@ -129,11 +129,41 @@ export class DockerRuntime extends EventEmitter implements Runtime {
     }
   }
 
+  async buildVersion(service: ServiceSpec, progress: (line: string) => void): Promise<string> {
+    this.assertRunning();
+    if (!service.build) {
+      const found = await runDockerRaw(['image', 'inspect', '--format', '{{.Id}}', service.image!], { timeoutMs: 10_000 });
+      if (found.code !== 0) throw new UserError(`image "${service.image}" of service ${service.name} is not on this machine`, `pull it (docker pull ${service.image}), then deploy again`);
+      return found.stdout.trim();
+    }
+    // The new tag goes into the override only for this build; containers keep being made from the running version's
+    // image until the control plane starts the new version.
+    const running = this.services.get(service.name);
+    await this.serviceLock.run(service.name, async () => {
+      this.services.set(service.name, service);
+      this.writeOverride();
+    });
+    try {
+      await withBuildLock([service.build.context], async () => {
+        await buildServiceBundles([service], progress, this.options.containment);
+        await this.buildImages([service.name], progress);
+      }, () => progress('waiting for another environment building the same service…'));
+    } finally {
+      await this.serviceLock.run(service.name, async () => {
+        if (running) this.services.set(service.name, running);
+        this.writeOverride();
+      });
+    }
+    const image = versionImage(this.options.projectName, service);
+    const built = await runDockerRaw(['image', 'inspect', '--format', '{{.Id}}', image], { timeoutMs: 10_000 });
+    return built.stdout.trim() || image;
+  }
+
   async start(service: ServiceSpec, count: number): Promise<InstanceHandle[]> {
     if (count <= 0) return [];
     this.assertRunning();
-    // A new service, or bindings that changed since the override was written (the containers made now must get them).
-    if (!this.services.has(service.name) || !existsSync(overridePath(this.options.stateDir)) || this.writtenBindings.get(service.name) !== JSON.stringify(service.bindingEnvironment ?? {})) {
+    // A new service, or bindings or a version that changed since the override was written (the containers made now must get them).
+    if (!this.services.has(service.name) || !existsSync(overridePath(this.options.stateDir)) || this.written.get(service.name) !== overrideInputs(service)) {
       this.services.set(service.name, service);
       this.writeOverride();
     }
@@ -255,8 +285,8 @@ export class DockerRuntime extends EventEmitter implements Runtime {
   private writeOverride(): void {
     const services = [...this.services.values()];
     for (const [name, value] of Object.entries(bindingVariables(services))) this.compose.setVariable(name, value);
-    for (const service of services) this.writtenBindings.set(service.name, JSON.stringify(service.bindingEnvironment ?? {}));
-    writeOverride(this.options.stateDir, services, this.options.containment);
+    for (const service of services) this.written.set(service.name, overrideInputs(service));
+    writeOverride(this.options.stateDir, services, this.options.containment, this.options.projectName);
   }
 
   /** Before anything is bundled: a machine without a base image fails here, fast and with the fix. */
@@ -374,4 +404,9 @@ export class DockerRuntime extends EventEmitter implements Runtime {
 function guessService(failure: unknown, names: string[]): string | undefined {
   const text = isComposeFailure(failure) ? `${failure.err}\n${failure.out}` : String(failure);
   return names.find((name) => new RegExp(`\\b(target|service) "?${name}"?`, 'i').test(text) || text.includes(`[${name} `));
+}
+
+/** What the override says of a service: when it changes, the override is written again before containers are made. */
+function overrideInputs(service: ServiceSpec): string {
+  return JSON.stringify([service.bindingEnvironment ?? {}, service.version ?? 1, service.environment]);
 }

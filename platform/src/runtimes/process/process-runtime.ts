@@ -20,6 +20,8 @@ interface Supervised {
   cwd: string;
   stopping: boolean;
   exited: Promise<void>;
+  /** its limits released (after its output closed): only then may a new instance with the same id get its own */
+  released: Promise<void>;
 }
 
 /** Variables a process instance inherits from the host; everything else comes from the compose file, as in a container. */
@@ -75,6 +77,8 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
     const timer = setTimeout(() => signalChildGroup(instance.child, 'SIGKILL'), graceMs);
     await instance.exited;
     clearTimeout(timer);
+    // A replacement with the same index (a deploy's stop-first) must not have its new cgroup removed by this release.
+    await Promise.race([instance.released, new Promise((resolve) => setTimeout(resolve, 2000))]);
     this.instances.delete(key(handle));
   }
 
@@ -140,12 +144,15 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
         resolve();
       });
     });
-    const supervised: Supervised = { handle: started, child, env, cwd, stopping: false, exited };
+    let markReleased = () => {};
+    const released = new Promise<void>((resolve) => (markReleased = resolve));
+    const supervised: Supervised = { handle: started, child, env, cwd, stopping: false, exited, released };
     this.instances.set(key(handle), supervised);
     // 'close' waits for the output pipes too, so the last log lines are in before anyone hears of the exit.
     const reportExit = (code: number | null, signal: NodeJS.Signals | null) => {
       const reason = this.limiter.breach(id);
       this.limiter.release(id);
+      markReleased();
       if (this.instances.get(id) !== supervised || supervised.stopping) return;
       this.emit('exit', started, { code, signal, reason } satisfies ExitInfo);
     };

@@ -123,8 +123,9 @@
       const metrics = !vitals ? '–' : vitals.scrape === 'ok' ? badge('ok', 'good') : badge('failing', 'bad');
       if (vitals?.error) metrics.title = vitals.error;
       const running = instance.state === 'running' || instance.state === 'starting';
-      return el('tr', { 'data-instance': instance.id, 'data-state': instance.state, 'data-ready': instance.ejected ? 'ejected' : String(instance.ready), 'data-restarts': instance.restarts },
+      return el('tr', { 'data-instance': instance.id, 'data-state': instance.state, 'data-ready': instance.ejected ? 'ejected' : String(instance.ready), 'data-restarts': instance.restarts, 'data-version': instance.version },
         el('td', {}, instance.id),
+        el('td', { class: 'version' }, `v${instance.version ?? 1}${instance.standby ? ' (standby)' : ''}`),
         el('td', {}, badge(instance.state, STATE_TONE[instance.state])),
         el('td', {}, ready),
         el('td', { class: 'restarts' }, String(instance.restarts)),
@@ -137,7 +138,7 @@
     }));
   }
 
-  const EVENT_TONE = { crashed: 'bad', failed: 'bad', unhealthy: 'bad', killed: 'bad', ejected: 'bad', 'metrics-failing': 'meh', 'not-ready': 'meh', restarting: 'meh', ready: 'good', restarted: 'good', returned: 'good', 'metrics-back': 'good', chaos: 'meh' };
+  const EVENT_TONE = { crashed: 'bad', failed: 'bad', unhealthy: 'bad', killed: 'bad', ejected: 'bad', 'metrics-failing': 'meh', 'not-ready': 'meh', restarting: 'meh', ready: 'good', restarted: 'good', returned: 'good', 'metrics-back': 'good', deploying: 'meh', deployed: 'good', 'rolled-back': 'bad', 'deploy-failed': 'bad', chaos: 'meh' };
 
   function renderEvents() {
     $('#events').replaceChildren(...[...view.events].reverse().map((event) =>
