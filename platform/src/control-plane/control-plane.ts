@@ -13,6 +13,8 @@ import type { ExitInfo, InstanceHandle, Runtime } from '../runtimes/runtime.js';
 import { describeBytes } from '../compose/resource-limits.js';
 import { instanceId, viewOf, type Instance, type InstanceView } from './instance.js';
 import { UserError } from './user-error.js';
+import type { AutoscaleStatus } from '../autoscaling/autoscaler.js';
+import { AUTOSCALE_METRICS } from '../compose/autoscale-policy.js';
 
 export type Phase = 'starting' | 'running' | 'failed' | 'stopping';
 
@@ -33,6 +35,8 @@ export interface ServiceView {
   balance: string;
   desired: number;
   ready: number;
+  /** an autoscaled service's policy and its last figures */
+  autoscale?: AutoscaleStatus;
 }
 
 /**
@@ -45,6 +49,7 @@ export class ControlPlane extends EventEmitter {
   private readonly desired = new Map<string, number>();
   private readonly instances = new Map<string, Instance>();
   private readonly specs: Map<string, ServiceSpec>;
+  private readonly autoscaling = new Map<string, AutoscaleStatus>();
 
   constructor(
     readonly project: ProjectSpec,
@@ -127,7 +132,17 @@ export class ControlPlane extends EventEmitter {
       balance: service.tall.balance,
       desired: this.desired.get(service.name) ?? 0,
       ready: this.readyCount(service.name),
+      ...(this.autoscaling.has(service.name) ? { autoscale: this.autoscaling.get(service.name) } : {}),
     }));
+  }
+
+  /** The autoscaler's latest figures for a service; news only when they changed. */
+  reportAutoscale(serviceName: string, status: AutoscaleStatus): void {
+    const before = this.autoscaling.get(serviceName);
+    const next = { ...status, lastChange: status.lastChange ?? before?.lastChange };
+    if (JSON.stringify(before) === JSON.stringify(next)) return;
+    this.autoscaling.set(serviceName, next);
+    this.emit('changed');
   }
 
   instanceViews(): InstanceView[] {
@@ -138,13 +153,26 @@ export class ControlPlane extends EventEmitter {
     return [...this.specs.keys()];
   }
 
-  async scale(serviceName: string, replicas: number, timeoutMs = 60_000): Promise<{ from: number; to: number; ready: number }> {
+  /**
+   * Sets a service's instance count. An autoscaled service is the autoscaler's alone (`autoscaled`: its reason, which
+   * the event carries): a count set by hand would be undone a few seconds later, so it is refused, naming the policy.
+   */
+  async scale(serviceName: string, replicas: number, timeoutMs = 60_000, autoscaled?: string): Promise<{ from: number; to: number; ready: number }> {
     const service = this.requireService(serviceName);
+    const policy = service.tall.autoscale;
+    if (policy && autoscaled === undefined) {
+      throw new UserError(
+        `${serviceName} is autoscaled: between ${policy.min} and ${policy.max} instances, aiming at ${AUTOSCALE_METRICS[policy.metric].label} ${policy.target}${AUTOSCALE_METRICS[policy.metric].unit}; the autoscaler sets its count`,
+        `change x-tall.autoscale.min / max in the compose file (min = max fixes the count), then "npx tall up" again`,
+      );
+    }
     if (this.options.maxReplicas !== undefined && replicas > this.options.maxReplicas) {
       throw new UserError(`${serviceName} can't have ${replicas} instances here: grading allows at most ${this.options.maxReplicas}`, `scale to ${this.options.maxReplicas} or fewer`);
     }
     const from = this.desired.get(serviceName) ?? 0;
     this.desired.set(serviceName, replicas);
+    // The decision first, then what it causes (started, stopping, drained …), in time order.
+    if (autoscaled !== undefined) this.events.record('autoscaled', autoscaled, { service: serviceName });
     const current = this.instancesOf(serviceName);
     if (replicas > current.length) {
       await this.addInstances(service, replicas - current.length);
@@ -156,7 +184,7 @@ export class ControlPlane extends EventEmitter {
       const surplus = current.sort((a, b) => b.index - a.index).slice(0, current.length - replicas);
       await Promise.all(surplus.map((instance) => this.drainAndStop(instance, service)));
     }
-    this.events.record('scaled', `${serviceName} scaled from ${from} to ${replicas}`, { service: serviceName });
+    if (autoscaled === undefined) this.events.record('scaled', `${serviceName} scaled from ${from} to ${replicas}`, { service: serviceName });
     this.emit('changed');
     return { from, to: replicas, ready: this.readyCount(serviceName) };
   }

@@ -25,6 +25,8 @@ import { ensurePrivateDir } from '../util/private-files.js';
 import { Redactor } from '../data-services/credentials.js';
 import { DataServices } from '../data-services/data-services.js';
 import { dataServiceRoutes } from '../data-services/api-routes.js';
+import { Autoscaler } from '../autoscaling/autoscaler.js';
+import { cpuSourceFor } from '../autoscaling/cpu-usage.js';
 
 /** What the platform client settled before starting the control plane (nothing here is a secret: it is in argv). */
 export interface DaemonOptions {
@@ -119,11 +121,13 @@ async function main(options: DaemonOptions): Promise<void> {
         return { stopping: true };
       },
     });
+    const autoscaler = autoscalerFor(controlPlane, router, options.runtime, routerMonitoring, (service, error) => logs.write('platform', `autoscale ${service}: ${error.message}`));
     monitoring = new PlatformMonitoring({ plane: controlPlane, router, events, api, state: () => state, dataServices: () => data.broker.instances(), root: env.root });
     const watched = monitoring;
     stop = async () => {
       state.phase = 'stopping';
       publish();
+      autoscaler?.stop();
       await watched.stop();
       // Apps first, then their databases: no app sees its database go while it still serves.
       data.quiesce();
@@ -159,6 +163,7 @@ async function main(options: DaemonOptions): Promise<void> {
     state.phase = 'starting';
     publish();
     await controlPlane.up(options.timeoutMs, progress);
+    autoscaler?.start();
   } catch (error) {
     state.phase = 'failed';
     if (error instanceof ComposeError) state.warnings = error.warnings;
@@ -172,6 +177,21 @@ async function main(options: DaemonOptions): Promise<void> {
     await Promise.all([logs.close(), events.close()]);
     process.exit(1);
   }
+}
+
+/**
+ * The autoscaler, when a service has a policy; a policy this platform can't measure is refused here, so `tall up`
+ * says so at once rather than the service never scaling.
+ */
+function autoscalerFor(plane: ControlPlane, router: RouterThread, runtime: RuntimeKind, routerMonitoring: boolean, onError: (service: string, error: Error) => void): Autoscaler | undefined {
+  const policies = plane.project.services.flatMap((service) => (service.tall.autoscale ? [{ name: service.name, metric: service.tall.autoscale.metric }] : []));
+  if (policies.length === 0) return undefined;
+  const measuredByRouter = policies.find((policy) => policy.metric !== 'cpu_percent');
+  if (measuredByRouter && !routerMonitoring) {
+    throw new UserError(`${measuredByRouter.name}'s x-tall.autoscale targets ${measuredByRouter.metric}, which the router measures, but TALL_ROUTER_MONITORING=off turns its metrics off`, 'unset TALL_ROUTER_MONITORING, then "npx tall up" again');
+  }
+  const cpu = policies.some((policy) => policy.metric === 'cpu_percent') ? cpuSourceFor(runtime) : undefined;
+  return new Autoscaler(plane, { totals: () => router.totals(), cpu }, { onError });
 }
 
 function stringEnv(source: NodeJS.ProcessEnv): Record<string, string> {

@@ -3,7 +3,7 @@ import { RotatingJsonl } from './rotating-jsonl.js';
 
 export type PlatformEventType =
   | 'platform' | 'started' | 'ready' | 'not-ready' | 'crashed' | 'unhealthy' | 'restarting' | 'restarted'
-  | 'killed' | 'scaled' | 'stopping' | 'stopped' | 'drained' | 'failed' | 'ejected' | 'returned' | 'exposed' | 'exited'
+  | 'killed' | 'scaled' | 'autoscaled' | 'stopping' | 'stopped' | 'drained' | 'failed' | 'ejected' | 'returned' | 'exposed' | 'exited'
   | 'metrics-failing' | 'metrics-back'
   // data services: the broker's operations, its resurrector, and the rolling restarts bindings cause
   | 'provisioning' | 'provisioned' | 'deprovisioned' | 'bound' | 'unbound' | 'replaced' | 'resurrected' | 'backed-up' | 'restored' | 'port-changed';

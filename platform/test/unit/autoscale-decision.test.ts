@@ -74,7 +74,7 @@ describe('the autoscaler\'s decision (HPA\'s rules, on a fake clock)', () => {
 
   it('does not flap under a load that hovers around the target', () => {
     const loop = new FakeLoop(policy(), 3);
-    const counts = [];
+    const counts: number[] = [];
     // 90 req/s ± 27 %, spread over the instances there are, read every 2 s for 2 minutes
     for (let i = 0; i < 60; i++) counts.push(loop.read((90 + 24 * Math.sin(i)) / loop.replicas).desired);
     const changes = counts.filter((count, i) => i > 0 && count !== counts[i - 1]).length;
