@@ -1,0 +1,100 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUNTIMES } from '../support/docker-engine.js';
+import { MINI, TallSandbox, waitFor, type PsJson } from '../support/tall-cli.js';
+import { freePort } from '../../src/util/ports.js';
+
+interface Event { type: string; service?: string; message: string }
+type AutoscalePs = PsJson & { services: { name: string; desired: number; ready: number; autoscale?: { metric: string; target: number; current: number | null; desired: number; min: number; max: number } }[] };
+
+/** The mini system with echo autoscaled on a small request rate, and a short scale-down window to keep the test short. */
+function autoscaledMini(): string {
+  const root = mkdtempSync(join(tmpdir(), 'tall-autoscale-'));
+  cpSync(MINI, root, { recursive: true });
+  const file = join(root, 'services/compose.yaml');
+  const policy = [
+    '      autoscale:',
+    '        min: 1',
+    '        max: 3',
+    '        target: { rps_per_instance: 5 }',
+    '        scale_down_window: 4s',
+    '',
+  ].join('\n');
+  const text = readFileSync(file, 'utf8').replace('    deploy:\n      replicas: 2\n', '    deploy:\n      replicas: 1\n').replace('      metrics_path: /metrics          # its own metrics, scraped by the platform\n', (line) => line + policy);
+  writeFileSync(file, text);
+  return root;
+}
+
+/** A plain loop of requests from a few callers at once, until stopped. */
+function keepCalling(url: string, callers = 4): { stop: () => Promise<number> } {
+  let running = true;
+  let answered = 0;
+  const loops = Array.from({ length: callers }, async () => {
+    while (running) {
+      const response = await fetch(url).catch(() => undefined);
+      await response?.arrayBuffer();
+      if (response?.ok) answered++;
+    }
+  });
+  return { stop: async () => {
+    running = false;
+    await Promise.all(loops);
+    return answered;
+  } };
+}
+
+describe.each(RUNTIMES)('autoscaling on the $runtime runtime', ({ runtime, available }) => {
+  const tall = new TallSandbox(autoscaledMini());
+  let router: string;
+  const echo = async () => (await tall.json<AutoscalePs>(['ps'])).services.find((service) => service.name === 'echo')!;
+
+  beforeAll(async () => {
+    if (!available) return;
+    tall.extraEnv.TALL_PORT = String(await freePort());
+    const up = await tall.run(['up', '--runtime', runtime]);
+    expect(up.code, up.stderr + up.stdout).toBe(0);
+    router = (await tall.json<PsJson>(['ps'])).routerUrl;
+  }, 180_000);
+
+  afterAll(async () => {
+    if (available) await tall.run(['down']);
+  }, 60_000);
+
+  it.skipIf(!available)('tall scale on an autoscaled service is refused, naming the policy', async () => {
+    const refused = await tall.run(['scale', 'echo', '2']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/echo is autoscaled: between 1 and 3 instances, aiming at rps\/instance 5/);
+    expect(refused.stderr).toMatch(/x-tall\.autoscale\.min \/ max/);
+    expect((await echo()).desired).toBe(1);
+  });
+
+  it.skipIf(!available)('scales out under load, then back in to min once the load stops and the scale-down window passes', async () => {
+    expect((await echo()).autoscale).toMatchObject({ metric: 'rps_per_instance', target: 5, min: 1, max: 3 });
+    const load = keepCalling(`${router}/echo/`);
+    let scaledOut: AutoscalePs['services'][number];
+    try {
+      scaledOut = await waitFor('echo to scale out to 2 or more ready instances', async () => {
+        const now = await echo();
+        return now.desired >= 2 && now.ready >= 2 ? now : undefined;
+      }, 40_000);
+    } finally {
+      expect(await load.stop()).toBeGreaterThan(0);
+    }
+    expect(scaledOut.autoscale!.current).toBeGreaterThan(0);
+
+    const scaledIn = await waitFor('echo to scale back in to 1', async () => {
+      const now = await echo();
+      return now.desired === 1 && now.ready === 1 ? now : undefined;
+    }, 50_000);
+    expect(scaledIn.autoscale).toMatchObject({ desired: 1 });
+
+    const decisions = (await tall.json<Event[]>(['events', 'echo'])).filter((event) => event.type === 'autoscaled').map((event) => event.message);
+    expect(decisions[0]).toMatch(/^autoscale echo: rps\/instance [\d.]+ > 5 \(over \d+ s\) → 1 → [23]/);
+    expect(decisions.at(-1)).toMatch(/^autoscale echo: rps\/instance [\d.]+ < 5 \(over \d+ s\) → [23] → 1/);
+    const metrics = await (await fetch((await tall.json<PsJson & { metricsUrl: string }>(['ps'])).metricsUrl)).text();
+    expect(metrics).toMatch(/^tall_autoscale_desired_instances\{service="echo"\} 1$/m);
+    expect(metrics).toMatch(/^tall_autoscale_target\{service="echo",metric="rps_per_instance"\} 5$/m);
+  }, 120_000);
+});
