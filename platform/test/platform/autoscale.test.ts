@@ -7,7 +7,7 @@ import { MINI, TallSandbox, waitFor, type PsJson } from '../support/tall-cli.js'
 import { freePort } from '../../src/util/ports.js';
 
 interface Event { type: string; service?: string; message: string }
-type AutoscalePs = PsJson & { services: { name: string; desired: number; ready: number; autoscale?: { metric: string; target: number; current: number | null; desired: number; min: number; max: number } }[] };
+type AutoscalePs = Omit<PsJson, 'services'> & { services: { name: string; desired: number; ready: number; autoscale?: { metric: string; target: number; current: number | null; desired: number; min: number; max: number } }[] };
 
 /** The mini system with echo autoscaled on a small request rate, and a short scale-down window to keep the test short. */
 function autoscaledMini(): string {
