@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUNTIMES } from '../support/docker-engine.js';
 import { MINI, TallSandbox, waitFor, type PsJson } from '../support/tall-cli.js';
-import { freePort } from '../../src/util/ports.js';
 
 interface Event { type: string; service?: string; message: string }
 type AutoscalePs = Omit<PsJson, 'services'> & { services: { name: string; desired: number; ready: number; autoscale?: { metric: string; target: number; current: number | null; desired: number; min: number; max: number } }[] };
@@ -51,11 +50,7 @@ describe.each(RUNTIMES)('autoscaling on the $runtime runtime', ({ runtime, avail
   const echo = async () => (await tall.json<AutoscalePs>(['ps'])).services.find((service) => service.name === 'echo')!;
 
   beforeAll(async () => {
-    if (!available) return;
-    tall.extraEnv.TALL_PORT = String(await freePort());
-    const up = await tall.run(['up', '--runtime', runtime]);
-    expect(up.code, up.stderr + up.stdout).toBe(0);
-    router = (await tall.json<PsJson>(['ps'])).routerUrl;
+    if (available) router = await tall.up(runtime);
   }, 180_000);
 
   afterAll(async () => {
