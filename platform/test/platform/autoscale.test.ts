@@ -8,7 +8,10 @@ import { MINI, TallSandbox, waitFor, type PsJson } from '../support/tall-cli.js'
 interface Event { type: string; service?: string; message: string }
 type AutoscalePs = Omit<PsJson, 'services'> & { services: { name: string; desired: number; ready: number; autoscale?: { metric: string; target: number; current: number | null; desired: number; min: number; max: number } }[] };
 
-/** The mini system with echo autoscaled on a small request rate, and a short scale-down window to keep the test short. */
+/**
+ * The mini system with echo autoscaled on a small request rate and slow on CPU, each with a short scale-down window to
+ * keep the test short.
+ */
 function autoscaledMini(): string {
   const root = mkdtempSync(join(tmpdir(), 'tall-autoscale-'));
   cpSync(MINI, root, { recursive: true });
@@ -21,7 +24,11 @@ function autoscaledMini(): string {
     '        scale_down_window: 4s',
     '',
   ].join('\n');
-  const text = readFileSync(file, 'utf8').replace('    deploy:\n      replicas: 2\n', '    deploy:\n      replicas: 1\n').replace('      metrics_path: /metrics          # its own metrics, scraped by the platform\n', (line) => line + policy);
+  const onCpu = ['      autoscale:', '        max: 2', '        target: { cpu_percent: 40 }', '        scale_down_window: 4s', ''].join('\n');
+  const text = readFileSync(file, 'utf8')
+    .replace('    deploy:\n      replicas: 2\n', '    deploy:\n      replicas: 1\n')
+    .replace('      metrics_path: /metrics          # its own metrics, scraped by the platform\n', (line) => line + policy)
+    .replace('      balance: least-connection\n', (line) => line + onCpu);
   writeFileSync(file, text);
   return root;
 }
@@ -47,7 +54,8 @@ function keepCalling(url: string, callers = 4): { stop: () => Promise<number> } 
 describe.each(RUNTIMES)('autoscaling on the $runtime runtime', ({ runtime, available }) => {
   const tall = new TallSandbox(autoscaledMini());
   let router: string;
-  const echo = async () => (await tall.json<AutoscalePs>(['ps'])).services.find((service) => service.name === 'echo')!;
+  const service = async (name: string) => (await tall.json<AutoscalePs>(['ps'])).services.find((candidate) => candidate.name === name)!;
+  const echo = () => service('echo');
 
   beforeAll(async () => {
     if (available) router = await tall.up(runtime);
@@ -92,4 +100,21 @@ describe.each(RUNTIMES)('autoscaling on the $runtime runtime', ({ runtime, avail
     expect(metrics).toMatch(/^tall_autoscale_desired_instances\{service="echo"\} 1$/m);
     expect(metrics).toMatch(/^tall_autoscale_target\{service="echo",metric="rps_per_instance"\} 5$/m);
   }, 120_000);
+
+  it.skipIf(!available)('scales out on CPU per instance (a handler that computes), then back in', async () => {
+    expect((await service('slow')).autoscale).toMatchObject({ metric: 'cpu_percent', target: 40, min: 1, max: 2 });
+    const load = keepCalling(`${router}/slow/spin?ms=50`);
+    try {
+      await waitFor('slow to scale out to 2 ready instances', async () => {
+        const now = await service('slow');
+        return now.desired === 2 && now.ready === 2 ? now : undefined;
+      }, 40_000);
+    } finally {
+      await load.stop();
+    }
+    await waitFor('slow to scale back in to 1', async () => ((await service('slow')).desired === 1 ? true : undefined), 40_000);
+    const decisions = (await tall.json<Event[]>(['events', 'slow'])).filter((event) => event.type === 'autoscaled').map((event) => event.message);
+    expect(decisions[0]).toMatch(/^autoscale slow: cpu\/instance [\d.]+ % > 40 % \(over \d+ s\) → 1 → 2/);
+    expect(decisions.at(-1)).toMatch(/^autoscale slow: cpu\/instance [\d.]+ % < 40 % \(over \d+ s\) → 2 → 1/);
+  }, 100_000);
 });
