@@ -2,7 +2,7 @@ import { AUTOSCALE_METRICS } from '../compose/autoscale-policy.js';
 import type { AutoscaleMetric, AutoscalePolicy, ServiceSpec } from '../compose/model.js';
 import type { InstanceView } from '../control-plane/instance.js';
 import type { RedTotals } from '../routing/router-metrics.js';
-import type { CpuSource } from './cpu-usage.js';
+import type { CpuSample, CpuSource } from './cpu-usage.js';
 import { decide, emptyMemory, RATE_PERIOD_MS, type Decision, type DecisionMemory } from './decision.js';
 import { measure, RouterWindow, type Measurement } from './metric-sources.js';
 
@@ -59,7 +59,6 @@ export class Autoscaler {
   private timer?: NodeJS.Timeout;
   private ticking = false;
   private stopped = false;
-  private lastCpuAt?: number;
 
   constructor(
     private readonly plane: ScalingTarget,
@@ -90,10 +89,10 @@ export class Autoscaler {
     try {
       this.window.add({ t: this.now(), totals: await this.sources.totals() });
       const instances = this.plane.instanceViews();
-      const { cpu, cpuSampleMs } = await this.sampleCpu(instances);
+      const cpu = await this.sampleCpu(instances);
       for (const { service, policy } of this.policies) {
         if (this.busy.has(service.name) || this.stopped) continue;
-        this.evaluate(service, policy, measure(service, policy, instances, this.window, cpu, cpuSampleMs));
+        this.evaluate(service, policy, measure(service, policy, instances, this.window, cpu));
       }
     } catch (error) {
       // the router is stopping, or docker stats failed once: no decision this time
@@ -103,14 +102,10 @@ export class Autoscaler {
     }
   }
 
-  private async sampleCpu(instances: InstanceView[]): Promise<{ cpu: Map<string, number>; cpuSampleMs: number }> {
+  private async sampleCpu(instances: InstanceView[]): Promise<CpuSample> {
     const wanted = new Set(this.policies.filter(({ policy }) => policy.metric === 'cpu_percent').map(({ service }) => service.name));
-    if (!this.sources.cpu || wanted.size === 0) return { cpu: new Map(), cpuSampleMs: 0 };
-    const cpu = await this.sources.cpu.sample(instances.filter((instance) => wanted.has(instance.service) && instance.state === 'running'));
-    const now = this.now();
-    const cpuSampleMs = this.lastCpuAt === undefined ? 0 : now - this.lastCpuAt;
-    this.lastCpuAt = now;
-    return { cpu, cpuSampleMs };
+    if (!this.sources.cpu || wanted.size === 0) return { percent: new Map(), overMs: 0 };
+    return this.sources.cpu.sample(instances.filter((instance) => wanted.has(instance.service) && instance.state === 'running'));
   }
 
   private evaluate(service: ServiceSpec, policy: AutoscalePolicy, measured: Measurement): void {

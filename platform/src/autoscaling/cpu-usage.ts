@@ -5,9 +5,14 @@ import { UserError } from '../control-plane/user-error.js';
 import { docker } from '../runtimes/docker/docker-cli.js';
 import type { RuntimeKind } from '../runtimes/runtime.js';
 
-/** How busy each instance is: per instance id, the percent of one CPU it used lately (200 = two CPUs' worth). */
+/** How busy each instance is: per instance id, the percent of one CPU it used (200 = two CPUs' worth) over `overMs`. */
+export interface CpuSample {
+  percent: Map<string, number>;
+  overMs: number;
+}
+
 export interface CpuSource {
-  sample(instances: readonly InstanceView[]): Promise<Map<string, number>>;
+  sample(instances: readonly InstanceView[]): Promise<CpuSample>;
 }
 
 /** The CPU source of a runtime, or a UserError saying why this machine has none (shown by `tall up`). */
@@ -29,12 +34,15 @@ export function cpuSourceFor(runtime: RuntimeKind): CpuSource {
 export class ProcessGroupCpu implements CpuSource {
   private readonly ticksPerSecond = clockTicks();
   private readonly previous = new Map<string, { t: number; pid: number; seconds: number }>();
+  private lastAt?: number;
 
   constructor(private readonly now: () => number = Date.now, private readonly procDir = '/proc') {}
 
-  async sample(instances: readonly InstanceView[]): Promise<Map<string, number>> {
+  async sample(instances: readonly InstanceView[]): Promise<CpuSample> {
     const byGroup = this.groupCpuSeconds();
     const t = this.now();
+    const overMs = this.lastAt === undefined ? 0 : t - this.lastAt;
+    this.lastAt = t;
     const result = new Map<string, number>();
     for (const instance of instances) {
       if (!instance.pid) continue;
@@ -46,7 +54,7 @@ export class ProcessGroupCpu implements CpuSource {
       result.set(instance.id, Math.max(0, (100 * (seconds - before.seconds) * 1000) / (t - before.t)));
     }
     for (const id of this.previous.keys()) if (!instances.some((instance) => instance.id === id)) this.previous.delete(id);
-    return result;
+    return { percent: result, overMs };
   }
 
   /** CPU seconds per process group, in one pass over every process (as the memory watchdog measures groups). */
@@ -79,13 +87,16 @@ function clockTicks(): number {
 
 /**
  * Docker runtime: `docker stats --no-stream` for the service's containers in one call. It takes a second or two (Docker
- * samples the cgroup twice), which the autoscaler's loop can afford every few seconds.
+ * reads the cgroup twice, about a second apart, and reports the CPU between), which the autoscaler's loop can afford
+ * every few seconds.
  */
+const DOCKER_STATS_SPAN_MS = 1000;
+
 export class DockerStatsCpu implements CpuSource {
-  async sample(instances: readonly InstanceView[]): Promise<Map<string, number>> {
+  async sample(instances: readonly InstanceView[]): Promise<CpuSample> {
     const withContainer = instances.filter((instance) => instance.containerId);
     const result = new Map<string, number>();
-    if (withContainer.length === 0) return result;
+    if (withContainer.length === 0) return { percent: result, overMs: 0 };
     const output = await docker(['stats', '--no-stream', '--format', '{{.ID}}\t{{.CPUPerc}}', ...withContainer.map((instance) => instance.containerId!)], { timeoutMs: 10_000 });
     for (const line of output.trim().split('\n')) {
       const [id, percent] = line.split('\t');
@@ -93,6 +104,6 @@ export class DockerStatsCpu implements CpuSource {
       const value = Number.parseFloat(percent ?? '');
       if (instance && Number.isFinite(value)) result.set(instance.id, value);
     }
-    return result;
+    return { percent: result, overMs: DOCKER_STATS_SPAN_MS };
   }
 }

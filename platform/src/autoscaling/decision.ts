@@ -91,6 +91,9 @@ export function decide(policy: AutoscalePolicy, memory: DecisionMemory, observat
     if (desired < allowed) [desired, limitedBy] = [allowed, allowed === policy.min ? 'min' : 'rate'];
   }
   if (desired !== bounded(desired)) [desired, limitedBy] = [bounded(desired), desired > policy.max ? 'max' : 'min'];
+  // Where a bound and a window agree, the bound is the reason people can act on.
+  if (desired === policy.min && raw < policy.min) limitedBy = 'min';
+  else if (desired === policy.max && raw > policy.max) limitedBy = 'max';
   if (desired !== replicas) next.changes = [...changes, { at: now, delta: desired - replicas }];
   return { desired, raw, limitedBy, memory: next };
 }

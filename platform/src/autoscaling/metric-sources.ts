@@ -1,5 +1,6 @@
 import type { AutoscalePolicy, ServiceSpec } from '../compose/model.js';
 import type { InstanceView } from '../control-plane/instance.js';
+import type { CpuSample } from './cpu-usage.js';
 import { pointBetween, slideWindow, type TotalsReading } from '../monitoring/dashboard/red-sampler.js';
 
 /** One reading of an autoscaled service's metric, and what it was measured on. */
@@ -41,12 +42,12 @@ export class RouterWindow {
  * target); a window without requests counts as 0 ms, so an idle service can scale in. cpu_percent: the average over
  * ready instances of the CPU each used, as a percent of its CPU limit (HPA's Utilization of the request).
  */
-export function measure(service: ServiceSpec, policy: AutoscalePolicy, instances: readonly InstanceView[], window: RouterWindow, cpu: Map<string, number>, cpuSampleMs: number): Measurement {
+export function measure(service: ServiceSpec, policy: AutoscalePolicy, instances: readonly InstanceView[], window: RouterWindow, cpu: CpuSample): Measurement {
   const ready = instances.filter((instance) => instance.service === service.name && instance.ready);
   if (policy.metric === 'cpu_percent') {
-    const samples = ready.flatMap((instance) => (cpu.has(instance.id) ? [cpu.get(instance.id)! / service.limits.cpus] : []));
+    const samples = ready.flatMap((instance) => (cpu.percent.has(instance.id) ? [cpu.percent.get(instance.id)! / service.limits.cpus] : []));
     const value = samples.length ? samples.reduce((sum, sample) => sum + sample, 0) / samples.length : undefined;
-    return { value, measuredOn: samples.length, overMs: cpuSampleMs };
+    return { value, measuredOn: samples.length, overMs: cpu.overMs };
   }
   const figures = service.tall.route ? window.figures(service.tall.route) : undefined;
   if (!figures) return { value: undefined, measuredOn: ready.length, overMs: 0 };

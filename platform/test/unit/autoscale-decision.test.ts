@@ -41,6 +41,10 @@ describe('the autoscaler\'s decision (HPA\'s rules, on a fake clock)', () => {
   it('is clamped to [min, max]', () => {
     expect(new FakeLoop(policy({ max: 5 }), 2).read(300)).toMatchObject({ raw: 20, desired: 5, limitedBy: 'max' });
     expect(new FakeLoop(policy({ min: 2, scaleDownWindowMs: 0 }), 4).read(0)).toMatchObject({ raw: 0, desired: 2, limitedBy: 'min' });
+    // when the window and the bound agree, the bound is the reason given
+    const idle = new FakeLoop(policy({ scaleDownWindowMs: 4000 }), 2);
+    idle.read(10); // 2 × 10/30 → 1 recommended
+    expect(idle.read(0)).toMatchObject({ raw: 0, desired: 1, limitedBy: 'min' });
     // a count outside the bounds (set before the policy) is brought within them even without a figure
     expect(new FakeLoop(policy({ max: 3 }), 6).read(undefined)).toMatchObject({ desired: 3, limitedBy: 'no-metric' });
   });

@@ -117,10 +117,12 @@ describe('CPU per instance on the process runtime', () => {
     let now = 0;
     const cpu = new ProcessGroupCpu(() => now, proc);
     const instance = { id: 'web/1', pid: 100 } as InstanceView;
-    expect(await cpu.sample([instance])).toEqual(new Map()); // a baseline
+    expect(await cpu.sample([instance])).toEqual({ percent: new Map(), overMs: 0 }); // a baseline
     now = 2000;
     write(100, 100, 50); // 100 ticks = 1 s at 100 ticks a second, per process (utime + stime)
     write(101, 100, 25);
-    expect((await cpu.sample([instance])).get('web/1')).toBeCloseTo(75, 5); // 1.5 CPU-seconds in 2 s
+    const busy = await cpu.sample([instance]);
+    expect(busy.overMs).toBe(2000);
+    expect(busy.percent.get('web/1')).toBeCloseTo(75, 5); // 1.5 CPU-seconds in 2 s
   });
 });
