@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUNTIMES } from '../support/docker-engine.js';
 import { MINI, TallSandbox, waitFor, type PsJson } from '../support/tall-cli.js';
+import { findChromium, launchChromium } from '../../src/slides/chromium.js';
 
 interface Event { type: string; service?: string; message: string }
 type AutoscalePs = Omit<PsJson, 'services'> & { services: { name: string; desired: number; ready: number; autoscale?: { metric: string; target: number; current: number | null; desired: number; min: number; max: number } }[] };
@@ -100,6 +101,21 @@ describe.each(RUNTIMES)('autoscaling on the $runtime runtime', ({ runtime, avail
     expect(metrics).toMatch(/^tall_autoscale_desired_instances\{service="echo"\} 1$/m);
     expect(metrics).toMatch(/^tall_autoscale_target\{service="echo",metric="rps_per_instance"\} 5$/m);
   }, 120_000);
+
+  const chromium = findChromium();
+  it.skipIf(!available || runtime !== 'process' || !chromium)('the dashboard shows a line per autoscaled service: its metric, target and desired count', async () => {
+    const { url } = await tall.json<{ url: string }>(['dashboard']);
+    const browser = await launchChromium(chromium!);
+    try {
+      const page = await browser.newPage();
+      await page.goto(url);
+      const line = page.locator('#services tr[data-autoscale="echo"]');
+      await line.waitFor({ timeout: 15_000 });
+      expect(await line.textContent()).toMatch(/autoscale: rps\/instance [\d.]+ \(target 5\) → 1 instance \(1–3\) · last: autoscale echo: .* → 1/);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 
   it.skipIf(!available)('scales out on CPU per instance (a handler that computes), then back in', async () => {
     expect((await service('slow')).autoscale).toMatchObject({ metric: 'cpu_percent', target: 40, min: 1, max: 2 });
