@@ -101,6 +101,28 @@ describe('the autoscaler\'s loop', () => {
     await tick(0);
     expect(plane.scaled.at(-1)).toEqual({ to: 1, reason: 'autoscale web: rps/instance 0 < 10 (over 4 s) → 2 → 1 (min is 1)' });
   });
+
+  it('p95_ms: the route\'s p95 over the window, from the router\'s histogram (no requests: 0 ms)', async () => {
+    const web = parseService(['autoscale: { max: 4, target: { p95_ms: 100 }, scale_down_window: 0s }']);
+    const plane = new FakePlane({ services: [web] });
+    let now = 0;
+    // every request so far took between 250 and 500 ms: the 95th percentile is 95 % of the way through that bucket
+    let slow = 0;
+    const read = async () => ({ web: { requests: slow, errors: 0, buckets: DURATION_BUCKETS.map((bound) => (bound >= 0.5 ? slow : 0)).concat(slow) } });
+    const autoscaler = new Autoscaler(plane, { totals: read }, { now: () => now, windowMs: 4000 });
+    for (const added of [0, 20]) {
+      now += 2000;
+      slow += added;
+      await autoscaler.tick();
+    }
+    expect(plane.scaled).toEqual([{ to: 4, reason: 'autoscale web: p95 487.5 ms > 100 ms (over 2 s) → 1 → 4 (5 wanted; max is 4)' }]);
+    for (let i = 0; i < 3; i++) {
+      now += 2000;
+      await autoscaler.tick();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(plane.scaled.at(-1)).toEqual({ to: 1, reason: 'autoscale web: p95 0 ms < 100 ms (over 4 s) → 4 → 1 (min is 1)' });
+  });
 });
 
 describe('CPU per instance on the process runtime', () => {
