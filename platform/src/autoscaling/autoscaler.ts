@@ -33,6 +33,8 @@ export interface ScalingTarget {
   instanceViews(): InstanceView[];
   scale(service: string, replicas: number, timeoutMs?: number, autoscaled?: string): Promise<unknown>;
   reportAutoscale(service: string, status: AutoscaleStatus): void;
+  /** a decision that changed nothing, worth an `autoscaled` event (a window holding the count) */
+  noteAutoscale(service: string, reason: string): void;
 }
 
 export interface AutoscalerOptions {
@@ -54,6 +56,8 @@ export class Autoscaler {
   private readonly window: RouterWindow;
   private readonly memory = new Map<string, DecisionMemory>();
   private readonly busy = new Set<string>();
+  /** services a stabilisation window is holding now: said once when the hold starts, not every evaluation */
+  private readonly held = new Set<string>();
   private readonly policies: { service: ServiceSpec; policy: AutoscalePolicy }[];
   private readonly now: () => number;
   private timer?: NodeJS.Timeout;
@@ -120,8 +124,16 @@ export class Autoscaler {
       min: policy.min,
       max: policy.max,
     };
-    if (decision.desired === replicas) return this.plane.reportAutoscale(service.name, status);
     const reason = describeDecision(service.name, policy, measured, replicas, decision);
+    if (decision.desired === replicas) {
+      // Why a loaded service does not scale up at once, or an idle one not down: the window, said when it starts holding.
+      const holding = decision.limitedBy === 'window' && decision.raw !== replicas;
+      if (holding && !this.held.has(service.name)) this.plane.noteAutoscale(service.name, reason);
+      if (holding) this.held.add(service.name);
+      else this.held.delete(service.name);
+      return this.plane.reportAutoscale(service.name, status);
+    }
+    this.held.delete(service.name);
     this.plane.reportAutoscale(service.name, { ...status, lastChange: reason });
     this.busy.add(service.name);
     void this.plane.scale(service.name, decision.desired, undefined, reason)
@@ -140,7 +152,7 @@ export function describeDecision(name: string, policy: AutoscalePolicy, measured
     max: ` (${decision.raw} wanted; max is ${policy.max})`,
     min: ` (min is ${policy.min})`,
     rate: ` (${decision.raw} wanted; at most max(4, 100 %) more within ${RATE_PERIOD_MS / 1000} s)`,
-    window: ` (${decision.raw} wanted; the stabilisation window holds it at ${decision.desired})`,
+    window: ` (${decision.raw} wanted; the ${decision.raw < decision.desired ? `${policy.scaleDownWindowMs / 1000} s scale-down` : `${policy.scaleUpWindowMs / 1000} s scale-up`} window holds it at ${decision.desired})`,
   };
   return `autoscale ${name}: ${label} ${value}${unit} ${comparison} ${policy.target}${unit}${over} → ${replicas} → ${decision.desired}${decision.limitedBy ? held[decision.limitedBy] ?? '' : ''}`;
 }

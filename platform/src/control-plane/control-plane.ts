@@ -153,6 +153,11 @@ export class ControlPlane extends EventEmitter {
     return [...this.specs.keys()];
   }
 
+  /** An autoscaling decision that changed nothing but is worth knowing (a window holding the count), as an event. */
+  noteAutoscale(serviceName: string, reason: string): void {
+    this.events.record('autoscaled', reason, { service: serviceName });
+  }
+
   /**
    * Sets a service's instance count. An autoscaled service is the autoscaler's alone (`autoscaled`: its reason, which
    * the event carries): a count set by hand would be undone a few seconds later, so it is refused, naming the policy.

@@ -51,6 +51,7 @@ const totals = (requests: number): Record<string, RedTotals> => ({ web: { reques
 
 class FakePlane implements ScalingTarget {
   readonly scaled: { to: number; reason?: string }[] = [];
+  readonly notes: string[] = [];
   status?: AutoscaleStatus;
   desired = 1;
 
@@ -71,6 +72,10 @@ class FakePlane implements ScalingTarget {
 
   reportAutoscale(_service: string, status: AutoscaleStatus): void {
     this.status = status;
+  }
+
+  noteAutoscale(_service: string, reason: string): void {
+    this.notes.push(reason);
   }
 }
 
@@ -96,8 +101,10 @@ describe('the autoscaler\'s loop', () => {
     expect(plane.status).toMatchObject({ metric: 'rps_per_instance', target: 10, current: 8.3, desired: 3, min: 1, max: 4 });
     for (let i = 0; i < 2; i++) await tick(0); // the 6 s scale-down window still holds the 3 recommended 4 s ago
     expect(plane.scaled).toHaveLength(1);
+    // said once, when the window starts holding, not at every evaluation
+    expect(plane.notes).toEqual(['autoscale web: rps/instance 4.2 < 10 (over 4 s) → 3 → 3 (2 wanted; the 6 s scale-down window holds it at 3)']);
     await tick(0); // the window's highest is now the 2 recommended as the load fell (12.5 req/s over the window)
-    expect(plane.scaled.at(-1)).toEqual({ to: 2, reason: 'autoscale web: rps/instance 0 < 10 (over 4 s) → 3 → 2 (0 wanted; the stabilisation window holds it at 2)' });
+    expect(plane.scaled.at(-1)).toEqual({ to: 2, reason: 'autoscale web: rps/instance 0 < 10 (over 4 s) → 3 → 2 (0 wanted; the 6 s scale-down window holds it at 2)' });
     await tick(0);
     expect(plane.scaled.at(-1)).toEqual({ to: 1, reason: 'autoscale web: rps/instance 0 < 10 (over 4 s) → 2 → 1 (min is 1)' });
   });
