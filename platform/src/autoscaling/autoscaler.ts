@@ -19,6 +19,10 @@ export interface AutoscaleStatus {
   lastChange?: string;
 }
 
+export function autoscaleStatus(policy: AutoscalePolicy, current: number | null, desired: number): AutoscaleStatus {
+  return { metric: policy.metric, target: policy.target, current, desired, min: policy.min, max: policy.max };
+}
+
 /** "rps/instance 12.3 (target 30) → 2 instances (1–5)": one line for people (ps, the dashboard). */
 export function summarizeAutoscale(status: AutoscaleStatus): string {
   const { label, unit } = AUTOSCALE_METRICS[status.metric];
@@ -76,6 +80,12 @@ export class Autoscaler {
 
   start(): void {
     if (this.policies.length === 0) return;
+    // The count a service starts with counts as a recommendation made now, so a service started with more instances than
+    // it needs keeps them for its scale-down window, as one that was just scaled up would (HPA starts with no history).
+    const now = this.now();
+    for (const view of this.plane.services()) {
+      if (this.policies.some(({ service }) => service.name === view.name)) this.memory.set(view.name, { recommendations: [{ at: now, replicas: view.desired }], changes: [] });
+    }
     void this.tick();
     this.timer ??= setInterval(() => void this.tick(), this.options.intervalMs ?? 2000);
     this.timer.unref();
@@ -116,14 +126,7 @@ export class Autoscaler {
     const replicas = this.plane.services().find((view) => view.name === service.name)?.desired ?? policy.min;
     const decision = decide(policy, this.memory.get(service.name) ?? emptyMemory(), { now: this.now(), replicas, measuredOn: measured.measuredOn, value: measured.value });
     this.memory.set(service.name, decision.memory);
-    const status: AutoscaleStatus = {
-      metric: policy.metric,
-      target: policy.target,
-      current: measured.value === undefined ? null : Math.round(measured.value * 10) / 10,
-      desired: decision.desired,
-      min: policy.min,
-      max: policy.max,
-    };
+    const status = autoscaleStatus(policy, measured.value === undefined ? null : Math.round(measured.value * 10) / 10, decision.desired);
     const reason = describeDecision(service.name, policy, measured, replicas, decision);
     if (decision.desired === replicas) {
       // Why a loaded service does not scale up at once, or an idle one not down: the window, said when it starts holding.

@@ -13,7 +13,7 @@ import type { ExitInfo, InstanceHandle, Runtime } from '../runtimes/runtime.js';
 import { describeBytes } from '../compose/resource-limits.js';
 import { instanceId, viewOf, type Instance, type InstanceView } from './instance.js';
 import { UserError } from './user-error.js';
-import type { AutoscaleStatus } from '../autoscaling/autoscaler.js';
+import { autoscaleStatus, type AutoscaleStatus } from '../autoscaling/autoscaler.js';
 import { AUTOSCALE_METRICS } from '../compose/autoscale-policy.js';
 
 export type Phase = 'starting' | 'running' | 'failed' | 'stopping';
@@ -132,7 +132,8 @@ export class ControlPlane extends EventEmitter {
       balance: service.tall.balance,
       desired: this.desired.get(service.name) ?? 0,
       ready: this.readyCount(service.name),
-      ...(this.autoscaling.has(service.name) ? { autoscale: this.autoscaling.get(service.name) } : {}),
+      // Before the autoscaler's first figure: the policy, not measured yet.
+      ...(service.tall.autoscale ? { autoscale: this.autoscaling.get(service.name) ?? autoscaleStatus(service.tall.autoscale, null, this.desired.get(service.name) ?? 0) } : {}),
     }));
   }
 

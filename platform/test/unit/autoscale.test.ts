@@ -109,6 +109,29 @@ describe('the autoscaler\'s loop', () => {
     expect(plane.scaled.at(-1)).toEqual({ to: 1, reason: 'autoscale web: rps/instance 0 < 10 (over 4 s) → 2 → 1 (min is 1)' });
   });
 
+  it('the count a service starts with is held for its scale-down window, as if just recommended', async () => {
+    const web = parseService(['autoscale: { target: { rps_per_instance: 10 }, scale_down_window: 10s }']);
+    const plane = new FakePlane({ services: [web] });
+    plane.desired = 3;
+    let now = 0;
+    const autoscaler = new Autoscaler(plane, { totals: async () => totals(0) }, { now: () => now, intervalMs: 3_600_000 });
+    autoscaler.start();
+    try {
+      for (let i = 0; i < 4; i++) {
+        now += 2000;
+        await new Promise((resolve) => setImmediate(resolve));
+        await autoscaler.tick();
+      }
+      expect(plane.scaled).toEqual([]); // 8 s idle: the 3 it started with is still within the window
+      expect(plane.notes).toEqual(['autoscale web: rps/instance 0 < 10 (over 2 s) → 3 → 3 (0 wanted; the 10 s scale-down window holds it at 3)']);
+      now += 2000;
+      await autoscaler.tick();
+      expect(plane.scaled).toEqual([{ to: 1, reason: 'autoscale web: rps/instance 0 < 10 (over 10 s) → 3 → 1 (min is 1)' }]);
+    } finally {
+      autoscaler.stop();
+    }
+  });
+
   it('p95_ms: the route\'s p95 over the window, from the router\'s histogram (no requests: 0 ms)', async () => {
     const web = parseService(['autoscale: { max: 4, target: { p95_ms: 100 }, scale_down_window: 0s }']);
     const plane = new FakePlane({ services: [web] });
