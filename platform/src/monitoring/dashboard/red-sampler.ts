@@ -27,6 +27,12 @@ export function quantileMs(buckets: number[], q = 0.95): number | null {
   return DURATION_BUCKETS.at(-1)! * 1000;
 }
 
+/** The router's running totals at a time (ms since the epoch). */
+export interface TotalsReading {
+  t: number;
+  totals: Record<string, RedTotals>;
+}
+
 /** The figures between two readings of the totals (routes that are new since count from zero). */
 export function pointBetween(before: TotalsReading, after: TotalsReading, routes: string[]): RedPoint {
   const seconds = Math.max((after.t - before.t) / 1000, 0.001);
@@ -40,11 +46,6 @@ export function pointBetween(before: TotalsReading, after: TotalsReading, routes
     point.routes[route] = { rate: requests / seconds, errorPct: requests > 0 ? (100 * errors) / requests : 0, p95Ms: quantileMs(buckets) };
   }
   return point;
-}
-
-export interface TotalsReading {
-  t: number;
-  totals: Record<string, RedTotals>;
 }
 
 /**
