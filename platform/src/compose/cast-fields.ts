@@ -29,8 +29,7 @@ const SERVICE_CASTS: [string, Cast][] = [
   ['x-tall.readiness.failure_threshold', 'integer'],
   ['x-tall.autoscale.min', 'integer'],
   ['x-tall.autoscale.max', 'integer'],
-  ['x-tall.autoscale.target_inflight', 'number'],
-  ['x-tall.autoscale.target_cpu', 'number'],
+  ['x-tall.autoscale.target.*', 'number'],
 ];
 
 const PATTERNS = SERVICE_CASTS.map(([path, cast]) => ({ segments: path.split('.'), cast }));

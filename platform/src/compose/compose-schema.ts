@@ -60,9 +60,16 @@ const TALL_SCHEMA: JsonSchema = {
       properties: { connect: duration, headers: duration, idle: duration, hedge_after: { oneOf: [duration, { const: false }] } },
     },
     metrics_path: { type: 'string' },
+    // Bounds and metric names are checked by compose/autoscale-policy.ts, whose messages can say what to write.
     autoscale: {
       type: 'object',
-      properties: { min: { type: 'integer', minimum: 0 }, max: { type: 'integer', minimum: 1 }, target_inflight: { type: 'number', exclusiveMinimum: 0 }, target_cpu: { type: 'number', exclusiveMinimum: 0 } },
+      properties: {
+        min: { type: 'integer' },
+        max: { type: 'integer' },
+        target: { type: 'object', additionalProperties: { type: 'number' } },
+        scale_up_window: duration,
+        scale_down_window: duration,
+      },
     },
     deploy: { enum: ['rolling', 'blue-green'] },
     bind: { type: 'array', items: { type: 'string' } },

@@ -87,11 +87,26 @@ export interface TallServiceSettings {
   /** the router's timeouts for this service's instances (`x-tall.timeouts`); unset ones take the router's defaults */
   timeouts: Partial<UpstreamTimeouts>;
   metricsPath?: string;
-  autoscale?: { min: number; max: number; targetInflight?: number; targetCpu?: number };
+  /** `x-tall.autoscale`: the control plane sets the instance count from one metric (autoscaling/) */
+  autoscale?: AutoscalePolicy;
   /** `x-tall.deploy`: replace instances batch by batch (rolling) or start a full new set and switch at once */
   deploy?: 'rolling' | 'blue-green';
   /** data-service instances (top-level x-tall.services) bound to this service before it starts: `x-tall.bind` */
   bind?: string[];
+}
+
+/** What an autoscaled service is measured by: per instance requests a second, the service's p95 latency, or CPU. */
+export type AutoscaleMetric = 'rps_per_instance' | 'p95_ms' | 'cpu_percent';
+
+/** `x-tall.autoscale`: HorizontalPodAutoscaler's spec, cut to one metric. Durations in ms. */
+export interface AutoscalePolicy {
+  min: number;
+  max: number;
+  metric: AutoscaleMetric;
+  /** the metric's value per instance the autoscaler aims at (cpu_percent: of each instance's CPU limit) */
+  target: number;
+  scaleUpWindowMs: number;
+  scaleDownWindowMs: number;
 }
 
 /** A data-service instance the compose file asks for (top-level `x-tall.services.<name>`): provisioned by `tall up`. */

@@ -4,7 +4,8 @@ import { parseEnv } from 'node:util';
 import { parseDuration } from './duration.js';
 import { argv, optionalArgv, requiredArgv } from './command-words.js';
 import { assignOwn, parseEnvironment } from './environment-values.js';
-import type { DependencyCondition, Healthcheck, RestartPolicy, ServiceSpec, TallServiceSettings, UpdateConfig } from './model.js';
+import type { AutoscalePolicy, DependencyCondition, Healthcheck, RestartPolicy, ServiceSpec, TallServiceSettings, UpdateConfig } from './model.js';
+import { parseAutoscale } from './autoscale-policy.js';
 import { parseResourceLimits } from './resource-limits.js';
 import type { UpstreamTimeouts } from '../routing/route-settings.js';
 
@@ -85,6 +86,7 @@ export function normalizeService(raw: Raw, ctx: ServiceContext): { spec: Service
 
   const restartPolicy = deploy.restart_policy as Raw | undefined;
   const updateConfig = deploy.update_config as Raw | undefined;
+  const tall = parseTall(name, (raw['x-tall'] ?? {}) as Raw, fail, duration);
   return {
     spec: {
       name,
@@ -97,14 +99,14 @@ export function normalizeService(raw: Raw, ctx: ServiceContext): { spec: Service
       healthcheck: parseHealthcheck(raw.healthcheck as Raw | undefined, fail, duration),
       dependsOn: {},
       restart,
-      replicas,
+      replicas: tall.autoscale ? autoscaledReplicas(replicas, tall.autoscale, ctx) : replicas,
       restartPolicy: restartPolicy ? parseRestartPolicy(restartPolicy, fail, duration) : undefined,
       updateConfig: updateConfig ? parseUpdateConfig(updateConfig, fail, duration) : undefined,
       profiles: (raw.profiles as string[] | undefined) ?? [],
       stopGracePeriodMs: duration(raw.stop_grace_period, 10_000, ['stop_grace_period']),
       labels: parseEnvironment(raw.labels, {}),
       limits: parseResourceLimits(raw, deploy, fail),
-      tall: parseTall(name, (raw['x-tall'] ?? {}) as Raw, fail, duration),
+      tall,
     },
     dependencies: parseDependsOn(raw.depends_on),
   };
@@ -135,6 +137,13 @@ function replicaCount(raw: Raw, deploy: Raw, fail: Fail, ctx: ServiceContext): n
     ctx.warn(['scale'], `service "${ctx.name}": scale (${scale}) and deploy.replicas (${replicas}) differ; deploy.replicas is used`);
   }
   return replicas ?? scale ?? 1;
+}
+
+/** An autoscaled service starts within its bounds, as HPA brings a Deployment's replicas into [min, max] at once. */
+function autoscaledReplicas(replicas: number, policy: AutoscalePolicy, ctx: ServiceContext): number {
+  const within = Math.min(Math.max(replicas, policy.min), policy.max);
+  if (within !== replicas) ctx.warn(['deploy', 'replicas'], `service "${ctx.name}": ${replicas} instances is outside x-tall.autoscale's ${policy.min}–${policy.max}; it starts with ${within}`);
+  return within;
 }
 
 /** "3000", 3000, "3000/tcp", or a range "3000-3005" (its first port: the platform gives each instance one port). */
@@ -218,6 +227,7 @@ function parseTall(name: string, raw: Raw, fail: Fail, duration: Duration): Tall
   const readiness = typeof raw.readiness === 'string' ? { path: raw.readiness } : (raw.readiness as Raw | undefined);
   const autoscale = raw.autoscale as Raw | undefined;
   const at = (...path: string[]) => ['x-tall', ...path];
+  const route = raw.route === false ? false : typeof raw.route === 'string' ? raw.route : name;
   return {
     process: processSettings ? { command: requiredArgv(argv(processSettings.command, at('process', 'command'), fail), at('process', 'command'), fail) } : undefined,
     readiness: readiness
@@ -228,18 +238,11 @@ function parseTall(name: string, raw: Raw, fail: Fail, duration: Duration): Tall
           failureThreshold: (readiness.failure_threshold as number | undefined) ?? 1,
         }
       : undefined,
-    route: raw.route === false ? false : typeof raw.route === 'string' ? raw.route : name,
+    route,
     balance: (raw.balance as TallServiceSettings['balance'] | undefined) ?? 'round-robin',
     timeouts: parseTimeouts((raw.timeouts ?? {}) as Raw, (value, path) => duration(value, 0, at('timeouts', ...path))),
     metricsPath: raw.metrics_path as string | undefined,
-    autoscale: autoscale
-      ? {
-          min: (autoscale.min as number | undefined) ?? 1,
-          max: (autoscale.max as number | undefined) ?? 5,
-          targetInflight: autoscale.target_inflight as number | undefined,
-          targetCpu: autoscale.target_cpu as number | undefined,
-        }
-      : undefined,
+    autoscale: autoscale ? parseAutoscale(autoscale, { route }, fail, duration) : undefined,
     deploy: (raw.deploy as TallServiceSettings['deploy'] | undefined) ?? 'rolling',
     bind: (raw.bind as string[] | undefined) ?? [],
   };

@@ -25,7 +25,8 @@ const TALL: Level = {
     process: { honoured: ['command'], kitSettings: true },
     timeouts: { honoured: ['connect', 'headers', 'idle', 'hedge_after'], kitSettings: true },
     readiness: { honoured: ['path', 'interval', 'timeout', 'failure_threshold'], kitSettings: true },
-    autoscale: { honoured: ['min', 'max', 'target_inflight', 'target_cpu'], kitSettings: true },
+    // target's keys are checked by the parser, which names the metrics that exist
+    autoscale: { honoured: ['min', 'max', 'target', 'scale_up_window', 'scale_down_window'], kitSettings: true },
   },
 };
 

@@ -44,10 +44,13 @@ export function cappedLimits(limits: ResourceLimits, containment: Containment | 
   return { memoryBytes: Math.min(limits.memoryBytes, max.memoryBytes), cpus: Math.min(limits.cpus, max.cpus), pids: Math.min(limits.pids, max.pids) };
 }
 
-/** A contained project asks for no more than the ceiling: each service's limits and replicas are lowered to it. */
+/** A contained project asks for no more than the ceiling: each service's limits, replicas and autoscale bounds are lowered to it. */
 export function holdToCeiling(project: ProjectSpec, containment: Containment): void {
   for (const service of project.services) {
     service.limits = cappedLimits(service.limits, containment);
     service.replicas = Math.min(service.replicas, containment.maxReplicas);
+    // An autoscaler aiming past the ceiling would fail every scale-out; it aims within it instead.
+    const policy = service.tall.autoscale;
+    if (policy) service.tall.autoscale = { ...policy, min: Math.min(policy.min, containment.maxReplicas), max: Math.min(policy.max, containment.maxReplicas) };
   }
 }

@@ -15,6 +15,8 @@ import { instanceId, viewOf, type Instance, type InstanceView } from './instance
 import { UserError } from './user-error.js';
 import type { Fleet } from '../delivery/fleet.js';
 import { rollInstances } from '../delivery/rolling-update.js';
+import { autoscaleStatus, type AutoscaleStatus } from '../autoscaling/autoscaler.js';
+import { AUTOSCALE_METRICS } from '../compose/autoscale-policy.js';
 
 export type Phase = 'starting' | 'running' | 'failed' | 'stopping';
 
@@ -35,6 +37,8 @@ export interface ServiceView {
   balance: string;
   desired: number;
   ready: number;
+  /** an autoscaled service's policy and its last figures */
+  autoscale?: AutoscaleStatus;
 }
 
 /**
@@ -47,6 +51,7 @@ export class ControlPlane extends EventEmitter {
   private readonly desired = new Map<string, number>();
   private readonly instances = new Map<string, Instance>();
   private readonly specs: Map<string, ServiceSpec>;
+  private readonly autoscaling = new Map<string, AutoscaleStatus>();
 
   constructor(
     readonly project: ProjectSpec,
@@ -129,7 +134,18 @@ export class ControlPlane extends EventEmitter {
       balance: service.tall.balance,
       desired: this.desired.get(service.name) ?? 0,
       ready: this.readyCount(service.name),
+      // Before the autoscaler's first figure: the policy, not measured yet.
+      ...(service.tall.autoscale ? { autoscale: this.autoscaling.get(service.name) ?? autoscaleStatus(service.tall.autoscale, null, this.desired.get(service.name) ?? 0) } : {}),
     }));
+  }
+
+  /** The autoscaler's latest figures for a service; news only when they changed. */
+  reportAutoscale(serviceName: string, status: AutoscaleStatus): void {
+    const before = this.autoscaling.get(serviceName);
+    const next = { ...status, lastChange: status.lastChange ?? before?.lastChange };
+    if (JSON.stringify(before) === JSON.stringify(next)) return;
+    this.autoscaling.set(serviceName, next);
+    this.emit('changed');
   }
 
   instanceViews(): InstanceView[] {
@@ -140,13 +156,31 @@ export class ControlPlane extends EventEmitter {
     return [...this.specs.keys()];
   }
 
-  async scale(serviceName: string, replicas: number, timeoutMs = 60_000): Promise<{ from: number; to: number; ready: number }> {
+  /** An autoscaling decision that changed nothing but is worth knowing (a window holding the count), as an event. */
+  noteAutoscale(serviceName: string, reason: string): void {
+    this.events.record('autoscaled', reason, { service: serviceName });
+  }
+
+  /**
+   * Sets a service's instance count. An autoscaled service is the autoscaler's alone (`autoscaled`: its reason, which
+   * the event carries): a count set by hand would be undone a few seconds later, so it is refused, naming the policy.
+   */
+  async scale(serviceName: string, replicas: number, timeoutMs = 60_000, autoscaled?: string): Promise<{ from: number; to: number; ready: number }> {
     const service = this.requireService(serviceName);
+    const policy = service.tall.autoscale;
+    if (policy && autoscaled === undefined) {
+      throw new UserError(
+        `${serviceName} is autoscaled: between ${policy.min} and ${policy.max} instances, aiming at ${AUTOSCALE_METRICS[policy.metric].label} ${policy.target}${AUTOSCALE_METRICS[policy.metric].unit}; the autoscaler sets its count`,
+        `change x-tall.autoscale.min / max in the compose file (min = max fixes the count), then "npx tall up" again`,
+      );
+    }
     if (this.options.maxReplicas !== undefined && replicas > this.options.maxReplicas) {
       throw new UserError(`${serviceName} can't have ${replicas} instances here: grading allows at most ${this.options.maxReplicas}`, `scale to ${this.options.maxReplicas} or fewer`);
     }
     const from = this.desired.get(serviceName) ?? 0;
     this.desired.set(serviceName, replicas);
+    // The decision first, then what it causes (started, stopping, drained …), in time order.
+    if (autoscaled !== undefined) this.events.record('autoscaled', autoscaled, { service: serviceName });
     // A blue-green deploy's idle set is not part of the service's count.
     const current = this.instancesOf(serviceName).filter((instance) => !instance.standby);
     if (replicas > current.length) {
@@ -159,7 +193,7 @@ export class ControlPlane extends EventEmitter {
       const surplus = current.sort((a, b) => b.index - a.index).slice(0, current.length - replicas);
       await Promise.all(surplus.map((instance) => this.drainAndStop(instance)));
     }
-    this.events.record('scaled', `${serviceName} scaled from ${from} to ${replicas}`, { service: serviceName });
+    if (autoscaled === undefined) this.events.record('scaled', `${serviceName} scaled from ${from} to ${replicas}`, { service: serviceName });
     this.emit('changed');
     return { from, to: replicas, ready: this.readyCount(serviceName) };
   }

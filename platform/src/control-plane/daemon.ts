@@ -29,6 +29,8 @@ import { ChaosController } from '../chaos/chaos-controller.js';
 import type { ChaosRequest } from '../chaos/chaos-request.js';
 import { Deployer } from '../delivery/deployer.js';
 import { deliveryRoutes } from '../delivery/api-routes.js';
+import { Autoscaler } from '../autoscaling/autoscaler.js';
+import { cpuSourceFor } from '../autoscaling/cpu-usage.js';
 
 /** What the platform client settled before starting the control plane (nothing here is a secret: it is in argv). */
 export interface DaemonOptions {
@@ -144,11 +146,13 @@ async function main(options: DaemonOptions): Promise<void> {
         return { stopping: true };
       },
     });
+    const autoscaler = autoscalerFor(controlPlane, router, options.runtime, routerMonitoring, (service, error) => logs.write('platform', `autoscale ${service}: ${error.message}`));
     monitoring = new PlatformMonitoring({ plane: controlPlane, router, events, api, state: () => state, dataServices: () => data.broker.instances(), chaos: () => chaos.list(), root: env.root });
     const watched = monitoring;
     stop = async () => {
       state.phase = 'stopping';
       publish();
+      autoscaler?.stop();
       await watched.stop();
       chaos.clear();
       // Apps first, then their databases: no app sees its database go while it still serves.
@@ -185,6 +189,7 @@ async function main(options: DaemonOptions): Promise<void> {
     state.phase = 'starting';
     publish();
     await controlPlane.up(options.timeoutMs, progress);
+    autoscaler?.start();
   } catch (error) {
     state.phase = 'failed';
     if (error instanceof ComposeError) state.warnings = error.warnings;
@@ -198,6 +203,21 @@ async function main(options: DaemonOptions): Promise<void> {
     await Promise.all([logs.close(), events.close()]);
     process.exit(1);
   }
+}
+
+/**
+ * The autoscaler, when a service has a policy; a policy this platform can't measure is refused here, so `tall up`
+ * says so at once rather than the service never scaling.
+ */
+function autoscalerFor(plane: ControlPlane, router: RouterThread, runtime: RuntimeKind, routerMonitoring: boolean, onError: (service: string, error: Error) => void): Autoscaler | undefined {
+  const policies = plane.project.services.flatMap((service) => (service.tall.autoscale ? [{ name: service.name, metric: service.tall.autoscale.metric }] : []));
+  if (policies.length === 0) return undefined;
+  const measuredByRouter = policies.find((policy) => policy.metric !== 'cpu_percent');
+  if (measuredByRouter && !routerMonitoring) {
+    throw new UserError(`${measuredByRouter.name}'s x-tall.autoscale targets ${measuredByRouter.metric}, which the router measures, but TALL_ROUTER_MONITORING=off turns its metrics off`, 'unset TALL_ROUTER_MONITORING, then "npx tall up" again');
+  }
+  const cpu = policies.some((policy) => policy.metric === 'cpu_percent') ? cpuSourceFor(runtime) : undefined;
+  return new Autoscaler(plane, { totals: () => router.totals(), cpu }, { onError });
 }
 
 function stringEnv(source: NodeJS.ProcessEnv): Record<string, string> {

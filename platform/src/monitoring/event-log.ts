@@ -3,7 +3,7 @@ import { RotatingJsonl } from './rotating-jsonl.js';
 
 export type PlatformEventType =
   | 'platform' | 'started' | 'ready' | 'not-ready' | 'crashed' | 'unhealthy' | 'restarting' | 'restarted'
-  | 'killed' | 'scaled' | 'stopping' | 'stopped' | 'drained' | 'failed' | 'ejected' | 'returned' | 'exposed' | 'exited'
+  | 'killed' | 'scaled' | 'autoscaled' | 'stopping' | 'stopped' | 'drained' | 'failed' | 'ejected' | 'returned' | 'exposed' | 'exited'
   | 'metrics-failing' | 'metrics-back'
   // tall chaos: a kill schedule or an injected fault started, killed an instance, stopped or ran out
   | 'chaos'

@@ -5,7 +5,7 @@ import type { InstanceView as DataServiceView } from '../data-services/broker.js
 
 /**
  * The platform's own figures, read from the control plane each time they are scraped: how many instances each service
- * wants and has ready, in which state each instance is, how often it was restarted, whether the router ejected it;
+ * wants and has ready, what the autoscaler decided for it, in which state each instance is, how often it was restarted, whether the router ejected it;
  * and the broker's: each data-service instance's server state, its bindings, how often the resurrector brought it back.
  */
 export function platformMetrics(view: () => { services: ServiceView[]; instances: InstanceView[]; dataServices: readonly DataServiceView[] }): Registry {
@@ -23,6 +23,17 @@ export function platformMetrics(view: () => { services: ServiceView[]; instances
   });
   gauge('tall_service_ready_instances', 'Instances of each service in its router pool', ['service'], (set) => {
     for (const service of view().services) set({ service: service.name }, service.ready);
+  });
+  // An autoscaled service's figures, as HPA's status shows them (currentMetrics, desiredReplicas).
+  const autoscaled = () => view().services.flatMap((service) => (service.autoscale ? [{ name: service.name, ...service.autoscale }] : []));
+  gauge('tall_autoscale_desired_instances', 'The instance count the autoscaler last decided on, per autoscaled service', ['service'], (set) => {
+    for (const service of autoscaled()) set({ service: service.name }, service.desired);
+  });
+  gauge('tall_autoscale_metric', 'The current value of the metric an autoscaled service is scaled on', ['service', 'metric'], (set) => {
+    for (const service of autoscaled()) if (service.current !== null) set({ service: service.name, metric: service.metric }, service.current);
+  });
+  gauge('tall_autoscale_target', 'The value of its metric an autoscaled service aims at', ['service', 'metric'], (set) => {
+    for (const service of autoscaled()) set({ service: service.name, metric: service.metric }, service.target);
   });
   gauge('tall_instance_up', 'Each instance and its state (1 for the state it is in)', ['service', 'instance', 'state'], (set) => {
     for (const instance of view().instances) set({ service: instance.service, instance: instance.id, state: instance.state }, 1);

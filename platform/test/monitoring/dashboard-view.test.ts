@@ -59,6 +59,13 @@ describe('what the dashboard shows', () => {
     ]);
   });
 
+  it('an autoscaled service\'s metric, target and desired count in a line, with its last change', () => {
+    const autoscale = { metric: 'rps_per_instance' as const, target: 30, current: 48.2, desired: 3, min: 1, max: 5, lastChange: 'autoscale catalog: rps/instance 48.2 > 30 (over 10 s) → 2 → 3' };
+    const shown = dashboardView({ state: () => state({ services: [{ name: 'catalog', route: 'catalog', balance: 'round-robin', desired: 3, ready: 2, autoscale }] }), dataServices: () => [], events: () => [], vitals: () => ({}), scraped: new Set(), lab: () => undefined, chaos: () => [] });
+    expect(shown.services[0]!.autoscale).toEqual({ summary: 'rps/instance 48.2 (target 30) → 3 instances (1–5)', lastChange: autoscale.lastChange });
+    expect(view().services[0]).not.toHaveProperty('autoscale');
+  });
+
   it('masks passwords in URLs anywhere', () => {
     expect(maskText('redis://:hunter2@127.0.0.1:6379/0')).toBe(`redis://:${MASK}@127.0.0.1:6379/0`);
     expect(maskText('amqp://guest@127.0.0.1')).toBe('amqp://guest@127.0.0.1');

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../src/util/ports.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO = resolve(here, '../../..');
@@ -32,6 +33,14 @@ export class TallSandbox {
         resolveResult({ code, stdout, stderr });
       });
     });
+  }
+
+  /** `tall up` on a free router port; resolves with the router's URL once every service is ready. */
+  async up(runtime: 'process' | 'docker'): Promise<string> {
+    this.extraEnv.TALL_PORT = String(await freePort());
+    const up = await this.run(['up', '--runtime', runtime]);
+    if (up.code !== 0) throw new Error(`tall up failed (${up.code}): ${up.stderr}${up.stdout}`);
+    return (await this.json<PsJson>(['ps'])).routerUrl;
   }
 
   async json<T>(args: string[], env: Record<string, string> = {}): Promise<T> {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { driverFor } from '../../runtimes/registry.js';
 import { CliError, color, printJson, table } from '../output.js';
 import { platformOf } from '../platform-handle.js';
+import { summarizeAutoscale } from '../../autoscaling/autoscaler.js';
 
 export function registerPs(program: Command): void {
   program
@@ -38,5 +39,8 @@ export function registerPs(program: Command): void {
       }
       console.log(`environment "${state.env}" · ${state.runtime} runtime · router ${state.routerUrl} · metrics ${state.metricsUrl ?? '-'} · ${state.phase}\n`);
       console.log(table(rows));
+      for (const service of state.services) {
+        if (service.autoscale) console.log(`\n${color.bold(service.name)} autoscaled: ${summarizeAutoscale(service.autoscale)}${service.autoscale.lastChange ? `\n  last change: ${service.autoscale.lastChange}` : ''}`);
+      }
     });
 }

@@ -6,6 +6,7 @@ import type { InstanceView as DataServiceView } from '../../data-services/broker
 import { maskText } from './mask.js';
 import type { ActiveChaos } from '../../chaos/chaos-request.js';
 import { describeParameters } from '../../chaos/describe-chaos.js';
+import { summarizeAutoscale } from '../../autoscaling/autoscaler.js';
 
 /** Everything the dashboard page shows but the charts: no token, no environment variable, no credential. */
 export interface DashboardView {
@@ -15,7 +16,8 @@ export interface DashboardView {
   startedAt: string;
   routerUrl?: string;
   metricsUrl?: string;
-  services: { name: string; route: string | false; desired: number; ready: number; metrics: boolean }[];
+  /** `autoscale`: an autoscaled service's figures in a line, and the reason of its last change */
+  services: { name: string; route: string | false; desired: number; ready: number; metrics: boolean; autoscale?: { summary: string; lastChange?: string } }[];
   instances: (Omit<PlatformState['instances'][number], 'pid' | 'pidStartTime' | 'containerId'> & { vitals?: InstanceVitals })[];
   /** newest last */
   events: PlatformEvent[];
@@ -69,7 +71,10 @@ export function dashboardView(sources: ViewSources): DashboardView {
     startedAt: state.startedAt,
     routerUrl: state.routerUrl,
     metricsUrl: state.metricsUrl,
-    services: state.services.map((service) => ({ name: service.name, route: service.route, desired: service.desired, ready: service.ready, metrics: sources.scraped.has(service.name) })),
+    services: state.services.map((service) => ({
+      name: service.name, route: service.route, desired: service.desired, ready: service.ready, metrics: sources.scraped.has(service.name),
+      ...(service.autoscale ? { autoscale: { summary: summarizeAutoscale(service.autoscale), lastChange: service.autoscale.lastChange } } : {}),
+    })),
     // An instance that is not running has no figures of its own (the last ones were its previous process's).
     instances: state.instances.map(({ pid: _pid, pidStartTime: _start, containerId: _container, ...instance }) => ({ ...instance, vitals: instance.state === 'running' ? vitals[instance.id] : undefined })),
     events: sources.events().filter((event) => event.type !== 'platform' || !event.message.startsWith('---')).slice(-RECENT_EVENTS),

@@ -27,8 +27,14 @@ export function quantileMs(buckets: number[], q = 0.95): number | null {
   return DURATION_BUCKETS.at(-1)! * 1000;
 }
 
+/** The router's running totals at a time (ms since the epoch). */
+export interface TotalsReading {
+  t: number;
+  totals: Record<string, RedTotals>;
+}
+
 /** The figures between two readings of the totals (routes that are new since count from zero). */
-export function pointBetween(before: { t: number; totals: Record<string, RedTotals> }, after: { t: number; totals: Record<string, RedTotals> }, routes: string[]): RedPoint {
+export function pointBetween(before: TotalsReading, after: TotalsReading, routes: string[]): RedPoint {
   const seconds = Math.max((after.t - before.t) / 1000, 0.001);
   const point: RedPoint = { t: after.t, routes: {} };
   for (const route of routes) {
@@ -43,11 +49,20 @@ export function pointBetween(before: { t: number; totals: Record<string, RedTota
 }
 
 /**
+ * Adds a reading and drops the ones no longer needed for a window of `windowMs` (the oldest kept is the last one at
+ * least that old), so that the first and last readings span about the window — as Prometheus' rate(…[window]).
+ */
+export function slideWindow(readings: TotalsReading[], reading: TotalsReading, windowMs: number): void {
+  readings.push(reading);
+  while (readings.length > 2 && reading.t - readings[1]!.t >= windowMs) readings.shift();
+}
+
+/**
  * Reads the router's totals every second and keeps five minutes of points, each over the last five seconds (as
  * Prometheus' rate(…[5s]) would): smooth enough to read, quick enough to see load arrive.
  */
 export class RedSampler {
-  private readonly readings: { t: number; totals: Record<string, RedTotals> }[] = [];
+  private readonly readings: TotalsReading[] = [];
   private readonly points: RedPoint[] = [];
   private timer?: NodeJS.Timeout;
   private reading = false;
@@ -78,9 +93,7 @@ export class RedSampler {
     this.reading = true;
     try {
       const reading = { t: Date.now(), totals: await this.read() };
-      this.readings.push(reading);
-      const windowMs = this.options.windowMs ?? 5000;
-      while (this.readings.length > 2 && reading.t - this.readings[1]!.t >= windowMs) this.readings.shift();
+      slideWindow(this.readings, reading, this.options.windowMs ?? 5000);
       if (this.readings.length < 2) return;
       const point = pointBetween(this.readings[0]!, reading, this.routes());
       this.points.push(point);

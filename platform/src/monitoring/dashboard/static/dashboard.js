@@ -94,17 +94,22 @@
   function renderServices() {
     if (!view) return;
     const last = points.at(-1);
-    $('#services tbody').replaceChildren(...view.services.map((service) => {
+    $('#services tbody').replaceChildren(...view.services.flatMap((service) => {
       const figures = service.route ? last?.routes[service.route] : undefined;
       const complete = service.ready >= service.desired;
-      return el('tr', { 'data-service': service.name },
+      // An autoscaled service gets a second line: its metric against the target, and why it last changed.
+      const autoscale = service.autoscale
+        ? [el('tr', { class: 'autoscale', 'data-autoscale': service.name },
+          el('td', { class: 'dim', colSpan: 7 }, `↳ autoscale: ${service.autoscale.summary}${service.autoscale.lastChange ? ` · last: ${service.autoscale.lastChange}` : ''}`))]
+        : [];
+      return [el('tr', { 'data-service': service.name },
         el('td', {}, service.name),
         el('td', { class: 'dim' }, service.route ? `/${service.route}/` : 'not routed'),
         el('td', {}, badge(`${service.ready}/${service.desired}`, complete ? 'good' : service.ready > 0 ? 'meh' : 'bad')),
         el('td', { class: 'rate' }, figures ? fixed(figures.rate, 1) : '–'),
         el('td', { class: 'errors' }, figures ? `${fixed(figures.errorPct, 1)} %` : '–'),
         el('td', { class: 'p95' }, figures?.p95Ms != null ? `${fixed(figures.p95Ms, 0)} ms` : '–'),
-        el('td', { class: 'dim' }, service.metrics ? 'scraped' : '–'));
+        el('td', { class: 'dim' }, service.metrics ? 'scraped' : '–')), ...autoscale];
     }));
   }
 
