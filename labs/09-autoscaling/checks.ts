@@ -193,7 +193,7 @@ export default defineChecks({
         };
         let run: Awaited<ReturnType<typeof loadUntil>>;
         try {
-          run = await loadUntil(ctx, rps, forMs, Math.min(100, Math.max(10, Math.ceil(rps / 2))), scaledOut);
+          run = await loadUntil(ctx, rps, forMs, Math.min(100, Math.max(20, Math.ceil(rps / 2))), scaledOut);
         } finally {
           if (slowdown) await ctx.tall(['chaos', 'stop', SERVICE]);
         }
