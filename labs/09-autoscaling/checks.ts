@@ -142,7 +142,7 @@ export default defineChecks({
       points: 2,
       timeout: '15s',
       hints: [
-        'npx tall config shows how the platform reads compose.yaml: does catalog say "autoscaled"? A fixed deploy.replicas is a count the platform keeps, not one it chooses.',
+        'npx tall config shows how the platform reads compose.yaml: does catalog have an autoscale: block? A fixed deploy.replicas is a count the platform keeps, not one it chooses.',
         'Under services.catalog.x-tall (beside bind and the <<: merge): autoscale: with min, max and one target. README.md, "Autoscaling", has the fields.',
         'For example: autoscale: { min: 1, max: 4, target: { rps_per_instance: 20 }, scale_up_window: 0s, scale_down_window: 15s }',
       ],
@@ -161,7 +161,7 @@ export default defineChecks({
       hints: [
         'Try it: npx tall load /catalog/products --rps 60 --for 40s, and in a second terminal npx tall events -f catalog and npx tall ps.',
         'The autoscaler wants ceil(instances × current / target) instances. Under 60 requests a second, target rps_per_instance 20 asks for 3. It never goes above max: max must be at least 2.',
-        'No autoscaled event at all: the policy is not on catalog, or not read (npx tall config catalog shows it). deploy.replicas alone never scales: the count stays what you wrote.',
+        'No autoscaled event at all: the policy is not on catalog, or not read (npx tall config shows it under catalog). deploy.replicas alone never scales: the count stays what you wrote.',
       ],
       async run(ctx) {
         const policy = policyOf(ctx);
