@@ -8,12 +8,13 @@ import { join, resolve } from 'node:path';
 import { labPaths, KIT_ROOT } from '../labs/lab-paths.js';
 import { findLab, loadManifest, describeLabs, type Lab, type Manifest } from '../labs/manifest.js';
 import { loadChecks } from '../labs/runner.js';
+import { labsWithChecks } from '../labs/check-all.js';
 import type { RuntimeKind } from '../labs/check-api.js';
 import { UserError } from '../control-plane/user-error.js';
 import { GRADING_CEILING, type Containment } from '../containment/containment.js';
 import { sandboxProblem } from '../containment/sandbox.js';
 import { GRADE_SCHEMA, type GradeReport, type LabOutline, type StudentGrade } from './grade-report.js';
-import { gradeSubmission, type GradingPlan, type StudentProgress } from './grade-submission.js';
+import { blankGrade, gradeSubmission, type GradingPlan, type StudentProgress } from './grade-submission.js';
 import { readRoster, type RosterEntry } from './roster.js';
 import { kitFingerprints } from './tampering.js';
 import { DEFAULT_EXTRACT_LIMITS } from './extract-services.js';
@@ -122,15 +123,11 @@ export async function gradeClass(options: GradeOptions, prepared: PreparedGradin
 
 /** A bug of the grader's, not the student's: reported as such on their row, and the class goes on. */
 function crashed(entry: RosterEntry, error: Error, possible: number): StudentGrade {
-  return {
-    id: entry.id, name: entry.name, source: entry.repository, late: false, verdict: 'error', reasons: [`the grader failed on this submission: ${error.message}`], tampered: [], labs: [],
-    points: { earned: 0, possible, penalty: 0, total: 0 }, durationMs: 0,
-  };
+  return { ...blankGrade(entry, possible), verdict: 'error', reasons: [`the grader failed on this submission: ${error.message}`] };
 }
 
 function selectLabs(manifest: Manifest, spec: string | undefined): Lab[] {
-  const withChecks = manifest.labs.filter((lab) => lab.available);
-  if (!spec) return withChecks;
+  if (!spec) return labsWithChecks(manifest);
   const picked = new Set<Lab>();
   for (const part of spec.split(',').map((text) => text.trim()).filter(Boolean)) {
     const [from, to] = part.split('-').length === 2 && /^\d+-\d+$/.test(part) ? part.split('-') : [part, part];

@@ -44,6 +44,14 @@ export interface GradingPlan {
 
 export type StudentProgress = { student: string; lab: string; check?: string };
 
+/** A student's grade before anything is known: nothing earned of `possible`, graded unless something says otherwise. */
+export function blankGrade(entry: RosterEntry, possible: number): StudentGrade {
+  return {
+    id: entry.id, name: entry.name, source: entry.repository, late: false, verdict: 'graded', reasons: [], tampered: [], labs: [],
+    points: { earned: 0, possible, penalty: 0, total: 0 }, durationMs: 0,
+  };
+}
+
 export interface Graded {
   grade: StudentGrade;
   /** the stored grade of this commit was reused: nothing ran */
@@ -52,12 +60,8 @@ export interface Graded {
 
 export async function gradeSubmission(entry: RosterEntry, plan: GradingPlan, onProgress: (progress: StudentProgress) => void = () => undefined, interrupt?: AbortSignal): Promise<Graded> {
   const started = Date.now();
-  const grade: StudentGrade = {
-    id: entry.id, name: entry.name, source: entry.repository, late: false, verdict: 'graded', reasons: [], tampered: [], labs: [],
-    points: { earned: 0, possible: 0, penalty: 0, total: 0 }, durationMs: 0,
-  };
+  const grade = blankGrade(entry, plan.possible);
   const finish = () => {
-    grade.points.possible = plan.possible;
     grade.points.earned = grade.labs.reduce((sum, lab) => sum + lab.points.earned, 0);
     grade.points.penalty = grade.late && plan.policy.latePenalty ? round(grade.points.earned * plan.policy.latePenalty) : 0;
     grade.points.total = round(grade.points.earned - grade.points.penalty);
