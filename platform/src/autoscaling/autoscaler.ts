@@ -6,6 +6,9 @@ import type { CpuSample, CpuSource } from './cpu-usage.js';
 import { decide, emptyMemory, RATE_PERIOD_MS, type Decision, type DecisionMemory } from './decision.js';
 import { measure, RouterWindow, type Measurement } from './metric-sources.js';
 
+/** The least time a count set by hand stands on an autoscaled service (the kit's default scale-down window). */
+export const MANUAL_HOLD_MS = 30_000;
+
 /** What `tall ps --json`, the dashboard and /metrics show of an autoscaled service. */
 export interface AutoscaleStatus {
   metric: AutoscaleMetric;
@@ -62,6 +65,8 @@ export class Autoscaler {
   private readonly busy = new Set<string>();
   /** services a stabilisation window is holding now: said once when the hold starts, not every evaluation */
   private readonly held = new Set<string>();
+  /** services scaled by hand (`tall scale`): until when their count stands against a scale-in */
+  private readonly handHeld = new Map<string, number>();
   private readonly policies: { service: ServiceSpec; policy: AutoscalePolicy }[];
   private readonly now: () => number;
   private timer?: NodeJS.Timeout;
@@ -97,6 +102,26 @@ export class Autoscaler {
     this.timer = undefined;
   }
 
+  /**
+   * A count set by hand (`tall scale`) on an autoscaled service. HPA overrides a manual scale at its next sync; here the
+   * count stands — even outside min–max — for the scale-down window (at least MANUAL_HOLD_MS, long enough to look at
+   * it), and only load above the target adds to it meanwhile. No decision is taken while it is being applied.
+   * Returns how long it stands, for the caller to say.
+   */
+  async scaleByHand<T>(service: string, apply: () => Promise<T>): Promise<{ result: T; holdMs?: number }> {
+    const policy = this.policies.find((entry) => entry.service.name === service)?.policy;
+    if (!policy) return { result: await apply() };
+    const holdMs = Math.max(policy.scaleDownWindowMs, MANUAL_HOLD_MS);
+    this.busy.add(service);
+    try {
+      return { result: await apply(), holdMs };
+    } finally {
+      this.handHeld.set(service, this.now() + holdMs);
+      this.held.delete(service);
+      this.busy.delete(service);
+    }
+  }
+
   async tick(): Promise<void> {
     if (this.ticking) return;
     this.ticking = true;
@@ -124,13 +149,14 @@ export class Autoscaler {
 
   private evaluate(service: ServiceSpec, policy: AutoscalePolicy, measured: Measurement): void {
     const replicas = this.plane.services().find((view) => view.name === service.name)?.desired ?? policy.min;
-    const decision = decide(policy, this.memory.get(service.name) ?? emptyMemory(), { now: this.now(), replicas, measuredOn: measured.measuredOn, value: measured.value });
+    let decision = decide(policy, this.memory.get(service.name) ?? emptyMemory(), { now: this.now(), replicas, measuredOn: measured.measuredOn, value: measured.value });
     this.memory.set(service.name, decision.memory);
+    if ((this.handHeld.get(service.name) ?? 0) > this.now() && decision.desired < replicas) decision = { ...decision, desired: replicas, limitedBy: 'hand' };
     const status = autoscaleStatus(policy, measured.value === undefined ? null : Math.round(measured.value * 10) / 10, decision.desired);
     const reason = describeDecision(service.name, policy, measured, replicas, decision);
     if (decision.desired === replicas) {
       // Why a loaded service does not scale up at once, or an idle one not down: the window, said when it starts holding.
-      const holding = decision.limitedBy === 'window' && decision.raw !== replicas;
+      const holding = (decision.limitedBy === 'window' || decision.limitedBy === 'hand') && decision.raw !== replicas;
       if (holding && !this.held.has(service.name)) this.plane.noteAutoscale(service.name, reason);
       if (holding) this.held.add(service.name);
       else this.held.delete(service.name);
@@ -155,6 +181,7 @@ export function describeDecision(name: string, policy: AutoscalePolicy, measured
     max: ` (${decision.raw} wanted; max is ${policy.max})`,
     min: ` (min is ${policy.min})`,
     rate: ` (${decision.raw} wanted; at most max(4, 100 %) more within ${RATE_PERIOD_MS / 1000} s)`,
+    hand: ` (${decision.raw} wanted; a count set by hand with "tall scale" stands for ${Math.max(policy.scaleDownWindowMs, MANUAL_HOLD_MS) / 1000} s)`,
     window: ` (${decision.raw} wanted; the ${decision.raw < decision.desired ? `${policy.scaleDownWindowMs / 1000} s scale-down` : `${policy.scaleUpWindowMs / 1000} s scale-up`} window holds it at ${decision.desired})`,
   };
   return `autoscale ${name}: ${label} ${value}${unit} ${comparison} ${policy.target}${unit}${over} → ${replicas} → ${decision.desired}${decision.limitedBy ? held[decision.limitedBy] ?? '' : ''}`;

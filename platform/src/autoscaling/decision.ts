@@ -41,7 +41,8 @@ export interface Observation {
 }
 
 /** What shaped the result, beyond the formula. */
-export type Limit = 'tolerance' | 'window' | 'rate' | 'max' | 'min' | 'no-metric';
+/** `hand`: a count set with `tall scale` standing (the autoscaler's, not the decision's) */
+export type Limit = 'tolerance' | 'window' | 'rate' | 'max' | 'min' | 'no-metric' | 'hand';
 
 export interface Decision {
   desired: number;

@@ -16,7 +16,6 @@ import { UserError } from './user-error.js';
 import type { Fleet } from '../delivery/fleet.js';
 import { rollInstances } from '../delivery/rolling-update.js';
 import { autoscaleStatus, type AutoscaleStatus } from '../autoscaling/autoscaler.js';
-import { AUTOSCALE_METRICS } from '../compose/autoscale-policy.js';
 
 export type Phase = 'starting' | 'running' | 'failed' | 'stopping';
 
@@ -162,18 +161,11 @@ export class ControlPlane extends EventEmitter {
   }
 
   /**
-   * Sets a service's instance count. An autoscaled service is the autoscaler's alone (`autoscaled`: its reason, which
-   * the event carries): a count set by hand would be undone a few seconds later, so it is refused, naming the policy.
+   * Sets a service's instance count: by hand, or by the autoscaler (`autoscaled`: its reason, which the event carries).
+   * On an autoscaled service a count set by hand stands for a while (the daemon asks the autoscaler to hold it).
    */
   async scale(serviceName: string, replicas: number, timeoutMs = 60_000, autoscaled?: string): Promise<{ from: number; to: number; ready: number }> {
     const service = this.requireService(serviceName);
-    const policy = service.tall.autoscale;
-    if (policy && autoscaled === undefined) {
-      throw new UserError(
-        `${serviceName} is autoscaled: between ${policy.min} and ${policy.max} instances, aiming at ${AUTOSCALE_METRICS[policy.metric].label} ${policy.target}${AUTOSCALE_METRICS[policy.metric].unit}; the autoscaler sets its count`,
-        `change x-tall.autoscale.min / max in the compose file (min = max fixes the count), then "npx tall up" again`,
-      );
-    }
     if (this.options.maxReplicas !== undefined && replicas > this.options.maxReplicas) {
       throw new UserError(`${serviceName} can't have ${replicas} instances here: grading allows at most ${this.options.maxReplicas}`, `scale to ${this.options.maxReplicas} or fewer`);
     }

@@ -138,7 +138,7 @@ async function main(options: DaemonOptions): Promise<void> {
       'POST /chaos/stop': async (body) => ({ stopped: chaos.stop(body.service === undefined ? undefined : String(body.service)) }),
       'POST /chaos/list': async () => chaos.list(),
       'POST /status': async () => state,
-      'POST /scale': async (body) => controlPlane.scale(String(body.service), Number(body.replicas)),
+      'POST /scale': async (body) => scaleByHand(String(body.service), Number(body.replicas)),
       'POST /kill': async (body) => controlPlane.kill(String(body.service), body.index === undefined ? undefined : Number(body.index)),
       'POST /dashboard-ticket': async () => monitoring!.ticket(),
       'POST /down': async () => {
@@ -147,6 +147,12 @@ async function main(options: DaemonOptions): Promise<void> {
       },
     });
     const autoscaler = autoscalerFor(controlPlane, router, options.runtime, routerMonitoring, (service, error) => logs.write('platform', `autoscale ${service}: ${error.message}`));
+    // `tall scale` on an autoscaled service: the autoscaler holds the count for a while and the answer says how long.
+    async function scaleByHand(service: string, replicas: number) {
+      if (!autoscaler) return controlPlane.scale(service, replicas);
+      const { result, holdMs } = await autoscaler.scaleByHand(service, () => controlPlane.scale(service, replicas));
+      return holdMs === undefined ? result : { ...result, autoscaledHoldMs: holdMs };
+    }
     monitoring = new PlatformMonitoring({ plane: controlPlane, router, events, api, state: () => state, dataServices: () => data.broker.instances(), chaos: () => chaos.list(), root: env.root });
     const watched = monitoring;
     stop = async () => {

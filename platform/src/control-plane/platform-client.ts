@@ -161,7 +161,8 @@ export class PlatformClient {
     return { state, cleanedUp };
   }
 
-  scale(service: string, replicas: number): Promise<{ from: number; to: number; ready: number }> {
+  /** autoscaledHoldMs: the service is autoscaled, and this count stands that long before the autoscaler decides again */
+  scale(service: string, replicas: number): Promise<{ from: number; to: number; ready: number; autoscaledHoldMs?: number }> {
     return callApi(this.requireRunning(), '/scale', { service, replicas });
   }
 

@@ -132,6 +132,36 @@ describe('the autoscaler\'s loop', () => {
     }
   });
 
+  it('a count set by hand (tall scale) stands — above max too — for the scale-down window, at least 30 s, then the policy decides', async () => {
+    const web = parseService(['autoscale: { max: 2, target: { rps_per_instance: 10 }, scale_down_window: 5s }']);
+    const plane = new FakePlane({ services: [web] });
+    let now = 0;
+    const autoscaler = new Autoscaler(plane, { totals: async () => totals(0) }, { now: () => now, intervalMs: 3_600_000 });
+    let release!: () => void;
+    const applied = new Promise<void>((resolve) => (release = resolve));
+    const byHand = autoscaler.scaleByHand('web', async () => {
+      plane.desired = 3;
+      await applied; // instances still starting: the loop must not decide meanwhile
+      return 'done';
+    });
+    for (let i = 0; i < 3; i++) {
+      now += 2000;
+      await autoscaler.tick();
+    }
+    expect(plane.scaled).toEqual([]);
+    release();
+    expect(await byHand).toEqual({ result: 'done', holdMs: 30_000 });
+    for (let i = 0; i < 14; i++) {
+      now += 2000;
+      await autoscaler.tick();
+    }
+    expect(plane.scaled).toEqual([]); // 28 s idle with 3 > max 2: still the hand's count
+    expect(plane.notes).toEqual(['autoscale web: rps/instance 0 < 10 (over 6 s) → 3 → 3 (0 wanted; a count set by hand with "tall scale" stands for 30 s)']);
+    now += 2000;
+    await autoscaler.tick();
+    expect(plane.scaled).toEqual([{ to: 1, reason: 'autoscale web: rps/instance 0 < 10 (over 10 s) → 3 → 1 (min is 1)' }]);
+  });
+
   it('p95_ms: the route\'s p95 over the window, from the router\'s histogram (no requests: 0 ms)', async () => {
     const web = parseService(['autoscale: { max: 4, target: { p95_ms: 100 }, scale_down_window: 0s }']);
     const plane = new FakePlane({ services: [web] });

@@ -19,6 +19,9 @@ export function registerScale(program: Command): void {
       const result = await client.scale(service, replicas);
       if (options.json) return printJson({ service, ...result });
       console.log(color.green(`✔ ${service}: ${result.from} → ${result.to} instance${result.to === 1 ? "" : "s"}, ${result.ready} ready`));
+      if (result.autoscaledHoldMs !== undefined) {
+        console.log(`${service} is autoscaled: this count stands for ${result.autoscaledHoldMs / 1000} s (more if load asks for more), then its x-tall.autoscale policy decides again`);
+      }
       console.log(`see them with: npx tall ps${state.env === 'default' ? '' : ` --env ${state.env}`}`);
     });
 }

@@ -50,7 +50,7 @@ function printReady(state: PlatformState, env: string): void {
   for (const service of state.services) {
     if (service.route) console.log(`  ${service.name.padEnd(8)} ${state.routerUrl}/${service.route}/   (${service.ready} instance${service.ready === 1 ? '' : 's'}, ${service.balance})`);
   }
-  // `tall scale` is refused for autoscaled services: suggest it for one the autoscaler leaves alone.
+  // The autoscaler undoes `tall scale` after a while: suggest it for a service it leaves alone.
   const scalable = state.services.find((service) => !service.autoscale)?.name;
   console.log(`\nnext: npx tall ps${env}   ·   npx tall dashboard${env}   ·   npx tall logs -f${env}   ·   ${scalable || state.services.length === 0 ? `npx tall scale ${scalable ?? '<service>'} 3${env}   ·   ` : ''}npx tall down${env}`);
 }
