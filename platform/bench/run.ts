@@ -8,8 +8,9 @@
  *  5–6. failover drills: a frozen instance under load, and callers giving up on a hung handler (failover.ts);
  *  7. `tall check NN` on each lab's solution: time to the verdict, and where it went (check-time.ts);
  *  8. the router with monitoring (metrics, access lines) on and off, in turns (monitoring.ts);
- *  9. data services: provisioning a PostgreSQL instance, its resurrection, `up` with one, per runtime (data-provision.ts).
- * Run: npm run bench [-- --seconds 10] [-- --only proxy|up|logs|failover|compose|checks|grade|monitoring|data]
+ *  9. data services: provisioning a PostgreSQL instance, its resurrection, `up` with one, per runtime (data-provision.ts);
+ * 10. deploys under ~200 req/s: rolling, automatic rollback, blue-green and its rollback, per runtime (deploy.ts).
+ * Run: npm run bench [-- --seconds 10] [-- --only proxy|up|logs|failover|compose|checks|grade|monitoring|data|deploy]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { checkTimeBench } from './check-time.js';
 import { gradeTimeBench } from './grade-time.js';
 import { monitoringBench } from './monitoring.js';
 import { dataProvisionBench } from './data-provision.js';
+import { deployBench } from './deploy.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const TALL = join(REPO, 'platform/bin/tall.js');
@@ -137,3 +139,9 @@ if (!only || only === 'data') {
   else console.log('   docker   skipped: no engine answers (.ci/install-docker.sh)');
 }
 if (!only || only === 'grade') gradeTimeBench(REPO);
+if (!only || only === 'deploy') {
+  console.log('\n10. deploys of the fixture echo (2 instances) under ~200 req/s, each beside the same load with nothing changing (target: 0 failed)');
+  await deployBench(TALL, join(REPO, 'platform/test/fixtures/mini'), 'process');
+  if (dockerAnswers()) await deployBench(TALL, join(REPO, 'platform/test/fixtures/mini'), 'docker');
+  else console.log('   docker   skipped: no engine answers (.ci/install-docker.sh)');
+}

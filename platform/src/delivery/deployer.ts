@@ -100,6 +100,10 @@ export class Deployer {
       } else if (failure.action === 'rollback') {
         outcome = 'rolled back';
         say('rolled-back', `deploy ${service} v${version} rolled back: ${failure.reason}`);
+      } else if (failure.action === 'continue') {
+        this.parts.fleet.install(spec);
+        const behind = this.parts.fleet.instancesOf(service).filter((instance) => !instance.standby && instance.spec.version !== version).length;
+        say('deploy-failed', `deploy ${service} v${version} done despite failures (failure_action: continue): ${failure.reason}${behind ? `; ${behind} instance${behind === 1 ? '' : 's'} still run${behind === 1 ? 's' : ''} v${previous.version}` : ''}`);
       } else {
         outcome = 'paused';
         this.parts.fleet.install(spec);
@@ -148,13 +152,10 @@ export class Deployer {
   }
 
   private async rolling(spec: ServiceSpec, previous: ServiceSpec, active: Instance[], config: UpdateConfig, options: { readyTimeoutMs?: number }, step: RollPlan['step']): Promise<{ action: UpdateConfig['failureAction']; reason: string } | undefined> {
-    const tolerant = config.failureAction === 'continue';
-    const rolled = await rollInstances(this.parts.fleet, spec, active, {
-      ...this.plan(config, options, spec, step),
-      // `continue` carries on whatever fails: failures are reported, never a reason to stop.
-      maxFailureRatio: tolerant ? 1 : config.maxFailureRatio,
-    });
-    if (!rolled.failure || tolerant) return undefined;
+    const rolled = await rollInstances(this.parts.fleet, spec, active, { ...this.plan(config, options, spec, step), keepGoing: config.failureAction === 'continue' });
+    // `continue` rolls on whatever fails, and says what it carried on past.
+    if (rolled.tolerated.length > 0 && config.failureAction === 'continue') return { action: 'continue', reason: rolled.tolerated.join('; ') };
+    if (!rolled.failure) return undefined;
     if (config.failureAction === 'pause') return { action: 'pause', reason: rolled.failure };
     step(`${rolled.failure}; rolling back to v${previous.version ?? 1}`);
     // While the old version still serves, the new instances leave the pool at once rather than one by one as replaced.

@@ -10,6 +10,8 @@ export interface RollPlan extends Pick<UpdateConfig, 'parallelism' | 'delayMs' |
   monitor?: (batch: Instance[], windowMs: number) => Promise<string | undefined>;
   /** one line per step, for events and progress */
   step: (message: string, instance?: string) => void;
+  /** failure_action: continue — failures and a monitor's objections are noted, never a reason to stop */
+  keepGoing?: boolean;
 }
 
 export interface RollResult {
@@ -27,7 +29,8 @@ export interface RollResult {
  * then drains and stops the old; stop-first drains the old first. A single instance is always replaced start-first —
  * stop-first would leave the service with nothing to answer. A new instance that does not get ready in time (or crashes
  * first) is stopped and counts as a failure; more failures than max_failure_ratio allows, or a monitor that objects,
- * ends the roll there and says why — what to do then (roll back, pause, continue) is the caller's decision.
+ * ends the roll there and says why — what to do then (roll back, pause) is the caller's decision; `keepGoing`
+ * (continue) notes them and rolls on.
  */
 export async function rollInstances(fleet: Fleet, target: ServiceSpec, old: Instance[], plan: RollPlan): Promise<RollResult> {
   const startFirst = plan.order === 'start-first' || old.length === 1;
@@ -49,16 +52,20 @@ export async function rollInstances(fleet: Fleet, target: ServiceSpec, old: Inst
     if (gate.failed.length > 0) {
       failures += gate.failed.length;
       const reasons = gate.failed.map((failed) => failed.reason);
-      if (failures / old.length > plan.maxFailureRatio) return { ...result, failure: reasons.join('; ') };
+      if (!plan.keepGoing && failures / old.length > plan.maxFailureRatio) return { ...result, failure: reasons.join('; ') };
       result.tolerated.push(...reasons);
-      plan.step(`tolerated (max_failure_ratio ${plan.maxFailureRatio}): ${reasons.join('; ')}`);
+      plan.step(`tolerated (${plan.keepGoing ? 'failure_action: continue' : `max_failure_ratio ${plan.maxFailureRatio}`}): ${reasons.join('; ')}`);
     }
     // Only as many old instances go as new ones came: a tolerated failure leaves its old instance serving.
     if (startFirst) await Promise.all(batch.slice(0, ready.length).map((instance) => fleet.drainAndStop(instance)));
     for (const instance of ready) plan.step(`${instanceId(instance)} is ready and in the pool`, instanceId(instance));
     if (plan.monitor && plan.monitorMs > 0 && ready.length > 0) {
       const verdict = await plan.monitor(ready, plan.monitorMs);
-      if (verdict) return { ...result, failure: verdict };
+      if (verdict && !plan.keepGoing) return { ...result, failure: verdict };
+      if (verdict) {
+        result.tolerated.push(verdict);
+        plan.step(`tolerated (failure_action: continue): ${verdict}`);
+      }
     }
     fleet.changed();
   }

@@ -6,7 +6,7 @@ import { RUNTIMES } from '../support/docker-engine.js';
 import { MINI, TallSandbox, waitFor, type PsJson } from '../support/tall-cli.js';
 import { findChromium, launchChromium } from '../../src/slides/chromium.js';
 
-interface Event { type: string; service?: string; instance?: string; message: string }
+interface Event { type: string; time: string; service?: string; instance?: string; message: string }
 type AutoscalePs = Omit<PsJson, 'services'> & { services: { name: string; desired: number; ready: number; autoscale?: { metric: string; target: number; current: number | null; desired: number; min: number; max: number } }[] };
 
 /**
@@ -80,6 +80,7 @@ describe.each(RUNTIMES)('autoscaling on the $runtime runtime', ({ runtime, avail
 
   it.skipIf(!available)('scales out under load, then back in to min once the load stops and the scale-down window passes', async () => {
     expect((await echo()).autoscale).toMatchObject({ metric: 'rps_per_instance', target: 5, min: 1, max: 3 });
+    const since = new Date().toISOString();
     const load = keepCalling(`${router}/echo/`);
     let scaledOut: AutoscalePs['services'][number];
     try {
@@ -98,7 +99,7 @@ describe.each(RUNTIMES)('autoscaling on the $runtime runtime', ({ runtime, avail
     }, 50_000);
     expect(scaledIn.autoscale).toMatchObject({ desired: 1 });
 
-    const decisions = (await tall.json<Event[]>(['events', 'echo'])).filter((event) => event.type === 'autoscaled').map((event) => event.message);
+    const decisions = (await tall.json<Event[]>(['events', 'echo'])).filter((event) => event.type === 'autoscaled' && event.time >= since).map((event) => event.message);
     expect(decisions[0]).toMatch(/^autoscale echo: rps\/instance [\d.]+ > 5 \(over \d+ s\) → 1 → [23]/);
     expect(decisions.at(-1)).toMatch(/^autoscale echo: rps\/instance [\d.]+ < 5 \(over \d+ s\) → [23] → 1/);
     const metrics = await (await fetch((await tall.json<PsJson & { metricsUrl: string }>(['ps'])).metricsUrl)).text();

@@ -111,6 +111,21 @@ describe('rolling replacement', () => {
     expect(rolled).toMatchObject({ failure: 'too many 5xx' });
     expect(rolled.replaced).toHaveLength(1);
   });
+
+  it('failure_action: continue rolls on past failures and a monitor\'s objections, noting each', async () => {
+    const { fleet, spec, instances, log } = fakeFleet(2);
+    const rolled = await rollInstances(fleet, { ...spec, version: 2 }, [...instances], plan({ order: 'start-first', keepGoing: true, monitorMs: 10, monitor: async () => 'too many 5xx' }));
+    expect(rolled.failure).toBeUndefined();
+    expect(rolled.replaced).toHaveLength(2);
+    expect(rolled.tolerated).toEqual(['too many 5xx', 'too many 5xx']);
+    expect(log.filter((line) => line.startsWith('start'))).toHaveLength(2);
+
+    const broken = fakeFleet(2);
+    const past = await rollInstances(broken.fleet, { ...broken.spec, version: 2, environment: { BROKEN: 'yes' } }, [...broken.instances], plan({ order: 'start-first', keepGoing: true }));
+    expect(past.failure).toBeUndefined();
+    expect(past.tolerated).toHaveLength(2);
+    expect(broken.instances.map(instanceId)).toEqual(['web/1', 'web/2']); // the old ones still serve
+  });
 });
 
 describe('the error rate during a monitor window', () => {

@@ -80,6 +80,8 @@ export function report(outcome: DeployOutcome, state: PlatformState, options: De
   const took = `${(outcome.durationMs / 1000).toFixed(1)} s`;
   if (outcome.outcome === 'succeeded') {
     console.log(color.green(`✔ ${outcome.service} v${outcome.version} deployed (${outcome.strategy}) in ${took}: ${where}`));
+    // failure_action: continue carried on past these
+    if (outcome.reason) console.log(color.yellow(`! despite: ${outcome.reason}`));
     console.log(`undo it with: npx tall rollback ${outcome.service}${envFlag}; its versions: npx tall deploy --history ${outcome.service}${envFlag}`);
   } else if (outcome.outcome === 'rolled back') {
     const what = outcome.reason === 'tall rollback' ? `rolled back from v${outcome.attempted} to v${outcome.version}` : `v${outcome.attempted} was rolled back: ${outcome.reason}`;
