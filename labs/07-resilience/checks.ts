@@ -14,6 +14,9 @@ const ORDERS = '/orders/orders';
 const ANSWER_BOUND_MS = 10_000;
 /** How long an open circuit may wait before it lets a trial call through (README: "30 seconds at most"). */
 const MAX_HALF_OPEN_MS = 30_000;
+/** An open circuit: this many orders in a row answered without a call into payment (placed ~0.1 s apart: a circuit
+ * that stays open 2 s, the README's least, covers them). */
+const QUIET_ORDERS = 3;
 /** The services orders calls. */
 const DEPENDENCIES = ['catalog', 'payment', 'notifier'] as const;
 type Dependency = (typeof DEPENDENCIES)[number];
@@ -40,10 +43,8 @@ const describePlaced = (placed: Placed) =>
   `${placed.answer ? describeAnswer(placed.answer, 80) : `no answer (${placed.noAnswer})`} in ${seconds(placed.ms)}; calls into payment: ${describeCalls(placed.calls.payment)}, catalog: ${describeCalls(placed.calls.catalog)}, notifier: ${describeCalls(placed.calls.notifier)}`;
 
 /** The router's request counters (tall_http_requests_total), by service and status. */
-async function routerCounts(ctx: CheckContext): Promise<Map<string, Calls>> {
-  const ps = await ctx.tallJson<{ metricsUrl?: string }>(['ps']);
-  if (!ps.metricsUrl) fail('"tall ps --json" shows no metricsUrl: the platform serves no metrics, so the check cannot count the calls orders makes');
-  const page = await ctx.http.get(ps.metricsUrl);
+async function routerCounts(ctx: CheckContext, shop: Shop): Promise<Map<string, Calls>> {
+  const page = await ctx.http.get(shop.metricsUrl);
   const counts = new Map<string, Calls>();
   for (const line of page.text.split('\n')) {
     const match = /^tall_http_requests_total\{([^}]*)\} ([\d.e+]+)$/.exec(line);
@@ -69,6 +70,8 @@ interface Shop {
   productId: string;
   /** payment's API key, as compose.yaml gives it to payment: to read its charges */
   paymentKey: string;
+  /** the platform's Prometheus endpoint, with the router's counters */
+  metricsUrl: string;
 }
 
 async function shopOf(ctx: CheckContext): Promise<Shop> {
@@ -79,12 +82,14 @@ async function shopOf(ctx: CheckContext): Promise<Shop> {
   }
   const paymentKey = ctx.compose().find((service) => service.name === 'payment')?.environment.PAYMENT_API_KEY;
   if (!paymentKey) fail('compose.yaml gives payment no PAYMENT_API_KEY: the check reads charges from payment with it');
-  return { productId: pick(list).id as string, paymentKey };
+  const ps = await ctx.tallJson<{ metricsUrl?: string }>(['ps']);
+  if (!ps.metricsUrl) fail('"tall ps --json" shows no metricsUrl: the platform serves no metrics, so the check cannot count the calls orders makes');
+  return { productId: pick(list).id as string, paymentKey, metricsUrl: ps.metricsUrl };
 }
 
 /** Places one order and sees what it made orders call. */
 async function placeOrder(ctx: CheckContext, shop: Shop, timeoutMs = 15_000): Promise<Placed> {
-  const before = await routerCounts(ctx);
+  const before = await routerCounts(ctx, shop);
   const began = performance.now();
   let answer: HttpAnswer | undefined;
   let noAnswer: string | undefined;
@@ -94,7 +99,7 @@ async function placeOrder(ctx: CheckContext, shop: Shop, timeoutMs = 15_000): Pr
     noAnswer = (error as Error).message;
   }
   const ms = performance.now() - began;
-  const after = await routerCounts(ctx);
+  const after = await routerCounts(ctx, shop);
   const calls = Object.fromEntries(DEPENDENCIES.map((service) => [service, difference(after.get(service), before.get(service))])) as Record<Dependency, Calls>;
   return { answer, noAnswer, ms, calls };
 }
@@ -200,19 +205,19 @@ export default defineChecks({
         try {
           const until = Date.now() + 45_000;
           // Open: several orders in a row answered with the fallback, and not one call into payment for them.
-          while (quiet < 4 && Date.now() < until) {
+          while (quiet < QUIET_ORDERS && Date.now() < until) {
             const placed = await placeOrder(ctx, shop);
             seen.push(placed);
             if (placed.answer?.status === 201) fail(`payment answers every call with ${status}, yet an order was confirmed: ${describePlaced(placed)}`);
             if (!isFallback(placed)) fail(`with payment answering ${status} to every call, POST ${ORDERS} got ${describePlaced(placed)}; expected a clear error (e.g. 503 with a JSON error), not a 500 or no answer`);
             quiet = total(placed.calls.payment) === 0 ? quiet + 1 : 0;
-            await ctx.sleep(200);
+            await ctx.sleep(100);
           }
         } finally {
           await chaos(ctx, ['stop', 'payment']);
         }
         const called = seen.reduce((sum, order) => sum + total(order.calls.payment), 0);
-        if (quiet < 4) {
+        if (quiet < QUIET_ORDERS) {
           fail(
             `payment answered ${status} to every call for 45 s; ${seen.length} orders placed, and orders called payment ${called} times — expected it to stop calling (an open circuit) after a few failures, answering with its fallback at once. ` +
               `The last orders: ${seen.slice(-3).map(describePlaced).join(' | ')}`,
