@@ -23,7 +23,7 @@ const PAYMENT_API_KEY = required('PAYMENT_API_KEY');
 const DATABASE_URL = required('DATABASE_URL');
 
 // Lab 07: how long one try may take, how often a failed one is repeated, when the breaker opens and tries again —
-// per dependency, from the environment (compose.yaml). Two tries of payment, backoff included, fit well within 10 s.
+// per dependency, from the environment (compose.yaml). Three tries of payment, backoff included, stay within 10 s.
 const catalog = new Dependency({ name: 'catalog', timeoutMs: millis('CATALOG_TIMEOUT_MS', 1000), retries: 2, breakAfter: 5, halfOpenAfterMs: millis('BREAKER_HALF_OPEN_MS', 5000) });
 const payment = new Dependency({ name: 'payment', timeoutMs: millis('PAYMENT_TIMEOUT_MS', 2000), retries: 2, breakAfter: 5, halfOpenAfterMs: millis('BREAKER_HALF_OPEN_MS', 5000) });
 const notifier = new Dependency({ name: 'notifier', timeoutMs: millis('NOTIFIER_TIMEOUT_MS', 1000), retries: 0, breakAfter: 5, halfOpenAfterMs: millis('BREAKER_HALF_OPEN_MS', 5000) });
