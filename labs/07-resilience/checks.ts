@@ -189,7 +189,7 @@ export default defineChecks({
       name: 'breaker-opens-and-closes',
       title: 'when payment keeps failing, orders stops calling it and answers with its fallback (circuit open), then calls it again once it recovers',
       points: 3,
-      timeout: '150s',
+      timeout: '180s',
       hints: [
         'Try it: npx tall chaos abort payment 503, place a few orders, and watch npx tall dashboard (payment\'s request rate): does orders ever stop calling payment?',
         'A circuit breaker counts failed calls; after a few in a row it opens: calls fail at once (no request sent) and orders answers with its fallback (503). cockatiel: circuitBreaker(handleAll, { halfOpenAfter: 5000, breaker: new ConsecutiveBreaker(5) }).',
@@ -239,7 +239,7 @@ export default defineChecks({
       name: 'no-double-charge',
       title: 'when payment\'s answer is lost after it charged, orders tries again and the order is charged exactly once (an idempotency key)',
       points: 3,
-      timeout: '150s',
+      timeout: '180s',
       hints: [
         'Try it: npx tall chaos lose-answer payment --percent 50, place orders, then count charges per order: curl -H "Authorization: Bearer <key>" http://127.0.0.1:8080/payment/payments.',
         'A lost answer is a network error for orders, but payment did charge. Retrying is right — but only if payment can tell a retry from a new payment: send an Idempotency-Key header, the same on every try of one order (the order\'s id), and make payment answer a key it has seen with the charge it already made.',
@@ -288,7 +288,7 @@ export default defineChecks({
       name: 'retries-only-where-safe',
       title: 'orders retries the catalog GET when it fails, and never repeats a POST that has no idempotency key (the notification)',
       points: 3,
-      timeout: '150s',
+      timeout: '180s',
       hints: [
         'Try it: npx tall chaos abort catalog 503 --percent 50 and npx tall chaos lose-answer notifier, then place orders: how many succeed? How many notifications does each order send (npx tall dashboard)?',
         'A GET changes nothing, so trying it again is safe: retry it 2–3 times, waiting a little longer each time with some randomness (exponential backoff with jitter; cockatiel: retry(handleAll, { maxAttempts: 2, backoff: new ExponentialBackoff() })).',
