@@ -112,6 +112,7 @@ export class ChaosController {
       if (chaos.service !== service) return [];
       if (chaos.kind === 'latency') return [{ kind: 'latency', delayMs: chaos.delayMs, percent: chaos.percent }];
       if (chaos.kind === 'abort') return [{ kind: 'abort', status: chaos.status, percent: chaos.percent }];
+      if (chaos.kind === 'lose-answer') return [{ kind: 'lose-answer', percent: chaos.percent }];
       return [];
     });
     this.hooks.setFaults(route, faults);

@@ -2,11 +2,12 @@ import { STATUS_CODES } from 'node:http';
 import { parseDuration } from '../compose/duration.js';
 import { UserError } from '../control-plane/user-error.js';
 
-/** What `tall chaos kill|latency|abort` asks the control plane for (durations in ms; no `forMs`: until stopped). */
+/** What `tall chaos kill|latency|abort|lose-answer` asks the control plane for (durations in ms; no `forMs`: until stopped). */
 export type ChaosRequest =
   | { kind: 'kill'; service: string; everyMs?: number; forMs?: number }
   | { kind: 'latency'; service: string; delayMs: number; percent: number; forMs?: number }
-  | { kind: 'abort'; service: string; status: number; percent: number; forMs?: number };
+  | { kind: 'abort'; service: string; status: number; percent: number; forMs?: number }
+  | { kind: 'lose-answer'; service: string; percent: number; forMs?: number };
 
 /** One chaos the control plane runs: a kill schedule or a fault, with when it ends and (listed) how long is left. */
 export type ActiveChaos = ChaosRequest & { startedAt: string; endsAt?: string; leftMs?: number; kills?: number };
@@ -49,7 +50,7 @@ export function checkChaosRequest(request: ChaosRequest): ChaosRequest {
   const positive = (value: number | undefined, what: string) => {
     if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw new UserError(`${what} must be a duration above 0`);
   };
-  if (!['kill', 'latency', 'abort'].includes(request.kind)) throw new UserError(`no chaos of kind "${request.kind}"; kill, latency or abort`);
+  if (!['kill', 'latency', 'abort', 'lose-answer'].includes(request.kind)) throw new UserError(`no chaos of kind "${request.kind}"; kill, latency, abort or lose-answer`);
   positive(request.forMs, '--for');
   if (request.kind === 'kill') {
     positive(request.everyMs, '--every');
@@ -61,7 +62,7 @@ export function checkChaosRequest(request: ChaosRequest): ChaosRequest {
   if (request.kind === 'latency') {
     positive(request.delayMs, 'the delay');
     if (request.delayMs > MAX_DELAY_MS) throw new UserError(`a delay of at most ${MAX_DELAY_MS / 1000} s: callers give up long before`);
-  } else {
+  } else if (request.kind === 'abort') {
     statusArgument(String(request.status));
   }
   return request;

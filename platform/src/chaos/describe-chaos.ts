@@ -19,6 +19,8 @@ export function describeChaos(chaos: ChaosRequest): string {
       return `latency of ${humanDuration(chaos.delayMs)} on ${chaos.percent} % of requests into ${chaos.service}`;
     case 'abort':
       return `answer ${chaos.status} to ${chaos.percent} % of requests into ${chaos.service}`;
+    case 'lose-answer':
+      return `lose the answer to ${chaos.percent} % of requests into ${chaos.service} (the service does the work; the caller's connection breaks)`;
   }
 }
 
@@ -31,6 +33,8 @@ export function describeParameters(chaos: ChaosRequest): string {
       return `${humanDuration(chaos.delayMs)} on ${chaos.percent} %`;
     case 'abort':
       return `${chaos.status} on ${chaos.percent} %`;
+    case 'lose-answer':
+      return `answers lost on ${chaos.percent} %`;
   }
 }
 

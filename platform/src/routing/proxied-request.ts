@@ -26,7 +26,7 @@ export interface ProxyTarget {
   body?: Buffer;
   /** the id that follows the request through every service (x-request-id) */
   requestId: string;
-  /** called once the answer is over (or the caller left: status 499), with who answered */
+  /** called once the answer is over (or the caller left: status 499; an answer lost on purpose: 444), with who answered */
   onDone?: (status: number, instance: string | undefined) => void;
 }
 
@@ -114,6 +114,9 @@ export class ProxiedRequest {
   private standIn?: string;
   private hedgeTimer?: NodeJS.Timeout;
   private callerLeft = false;
+  /** `tall chaos lose-answer`: the instance answers in full, then the caller's connection is broken instead */
+  private loseAnswer = false;
+  private answerLost = false;
   private readonly idempotent: boolean;
   /** the body streams from the caller, so the request can't be sent twice (known at start: a kept body comes later) */
   private streamsBody = false;
@@ -129,15 +132,18 @@ export class ProxiedRequest {
     this.idempotent = isIdempotent(req.method);
     res.once('close', () => {
       const finished = res.writableFinished;
-      target.onDone?.(finished ? res.statusCode : 499, this.winner?.endpoint.id ?? this.standIn);
+      // 444: nginx's code for "closed the connection without an answer", as the router does for a lost answer.
+      target.onDone?.(finished ? res.statusCode : this.answerLost ? 444 : 499, this.winner?.endpoint.id ?? this.standIn);
       if (finished) return;
       this.callerLeft = true;
       this.cancelAll('caller-left');
     });
   }
 
-  start(): void {
+  /** `loseAnswer`: an injected lost answer — see answered() and finished(). */
+  start(loseAnswer = false): void {
     if (this.callerLeft) return;
+    this.loseAnswer = loseAnswer;
     this.streamsBody = this.target.body === undefined && hasBody(this.req);
     if (this.launch(false)) return;
     this.report.notice('no-instance', 'no ready instance');
@@ -208,6 +214,8 @@ export class ProxiedRequest {
     this.winner = attempt;
     clearTimeout(this.hedgeTimer);
     for (const other of this.live) if (other !== attempt) this.cancel(other, 'lost-race');
+    // A lost answer: read the instance's answer to its end (it did the work and is none the wiser), pass none of it on.
+    if (this.loseAnswer) return undefined;
     this.res.writeHead(statusCode, responseHeadersFor(headers, attempt.endpoint.id));
     return this.res;
   }
@@ -216,7 +224,13 @@ export class ProxiedRequest {
     this.live.delete(attempt);
     this.target.pool.end(attempt.endpoint.id);
     if (!error) {
-      if (attempt === this.winner) this.report.succeeded(attempt.endpoint);
+      if (attempt !== this.winner) return;
+      this.report.succeeded(attempt.endpoint);
+      if (this.loseAnswer) {
+        // …then break the caller's connection, as a network failure on the way back would: no status, no body.
+        this.answerLost = true;
+        this.res.destroy();
+      }
       return;
     }
     if (attempt.abandoned) {

@@ -164,7 +164,7 @@ export class Router implements RoutingTable {
     const proxied = new ProxiedRequest(req, res, target, this.upstreams, this.reportFor(matched.route, route));
     // Decided here, once, before any instance is chosen: the router's own retries and hedges can't dodge a fault.
     const fault = decideFaults(route.faults);
-    const start = () => (fault?.abortStatus === undefined ? proxied.start() : proxied.abort(fault.abortStatus));
+    const start = () => (fault?.abortStatus === undefined ? proxied.start(fault?.loseAnswer) : proxied.abort(fault.abortStatus));
     const go = fault?.delayMs ? () => void setTimeout(start, fault.delayMs) : start;
     if (fault?.abortStatus !== undefined || !isIdempotent(req.method) || !hasBody(req) || !fitsInMemory(req)) return go();
     // An idempotent request with a small body is kept in memory so it can be replayed on another instance.

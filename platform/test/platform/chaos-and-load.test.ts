@@ -140,8 +140,9 @@ describe.each(RUNTIMES)('chaos and load on the $runtime runtime', ({ runtime, av
   it.skipIf(!available)('the list shows what is active with the time left; stop clears it; every step is an event', async () => {
     await tall.json(['chaos', 'latency', 'echo', '200ms', '--percent', '30', '--for', '1m']);
     await tall.json(['chaos', 'abort', 'slow', '502', '--percent', '10']);
+    await tall.json(['chaos', 'lose-answer', 'echo', '--percent', '5']);
     const listed = await tall.json<ActiveChaos[]>(['chaos']);
-    expect(listed.map(({ kind, service }) => `${kind} ${service}`).sort()).toEqual(['abort slow', 'latency echo']);
+    expect(listed.map(({ kind, service }) => `${kind} ${service}`).sort()).toEqual(['abort slow', 'latency echo', 'lose-answer echo']);
     const latency = listed.find((item) => item.kind === 'latency')!;
     expect(latency).toMatchObject({ delayMs: 200, percent: 30, forMs: 60_000 });
     expect(latency.leftMs).toBeGreaterThan(0);
@@ -149,6 +150,7 @@ describe.each(RUNTIMES)('chaos and load on the $runtime runtime', ({ runtime, av
     const table = await tall.run(['chaos']);
     expect(table.stdout).toMatch(/latency\s+echo\s+200 ms on 30 %\s+\d+ s left/);
     expect(table.stdout).toMatch(/abort\s+slow\s+502 on 10 %\s+until stopped/);
+    expect(table.stdout).toMatch(/lose-answer\s+echo\s+answers lost on 5 %\s+until stopped/);
     const stopped = await tall.run(['chaos', 'stop']);
     expect(stopped.stdout).toContain('✔ stopped: latency of 200 ms on 30 % of requests into echo');
     expect(await tall.json<ActiveChaos[]>(['chaos'])).toEqual([]);

@@ -21,6 +21,15 @@ describe('the fault decision (once per request)', () => {
     expect(decideFaults([abort], () => 0.999999)).toEqual({ delayMs: 0, abortStatus: 503 });
   });
 
+  it('a lost answer is one more die; an abort that hits too wins (the request never reaches the service)', () => {
+    const lose: Fault = { kind: 'lose-answer', percent: 30 };
+    expect(decideFaults([lose], () => 0.29)).toEqual({ delayMs: 0, loseAnswer: true });
+    expect(decideFaults([lose], () => 0.3)).toBeUndefined();
+    expect(decideFaults([latency, lose], () => 0.1)).toEqual({ delayMs: 300, loseAnswer: true });
+    const both = decideFaults([lose, abort], () => 0.1)!;
+    expect(both.abortStatus).toBe(503);
+  });
+
   it('50 % hits about half of many requests', () => {
     const hits = Array.from({ length: 2000 }, () => decideFaults([{ kind: 'abort', status: 500, percent: 50 }])).filter(Boolean).length;
     expect(hits).toBeGreaterThan(800);
@@ -41,6 +50,8 @@ describe('chaos arguments', () => {
     expect(() => checkChaosRequest({ kind: 'kill', service: 'echo', forMs: 1000 })).toThrow(/--for needs --every/);
     expect(() => checkChaosRequest({ kind: 'kill', service: 'echo', everyMs: 100 })).toThrow(/at least 1 s/);
     expect(() => checkChaosRequest({ kind: 'latency', service: 'echo', delayMs: 120_000, percent: 100 })).toThrow(/at most 60 s/);
+    expect(checkChaosRequest({ kind: 'lose-answer', service: 'echo', percent: 30 })).toMatchObject({ kind: 'lose-answer' });
+    expect(() => checkChaosRequest({ kind: 'lose-answer', service: 'echo', percent: 0 })).toThrow(/above 0 and up to 100/);
   });
 });
 
@@ -112,6 +123,9 @@ describe('the chaos controller (fake clock)', () => {
     expect(chaos.stop('catalog').map((item) => item.kind)).toEqual(['abort']);
     expect(faults.get('catalog')).toEqual([]);
     expect(events.at(-1)).toBe('chaos: ended answer 503 to 100 % of requests into catalog: stopped by tall chaos stop');
+    await chaos.start({ kind: 'lose-answer', service: 'catalog', percent: 25 });
+    expect(faults.get('catalog')).toEqual([{ kind: 'lose-answer', percent: 25 }]);
+    expect(events.at(-1)).toMatch(/^chaos: lose the answer to 25 % of requests into catalog .*until stopped$/);
   });
 
   it('refuses an unknown service (naming the others) and faults on a service with no route', async () => {
@@ -158,6 +172,33 @@ describe('faults in the router', () => {
     expect(answer.headers.get('x-request-id')).toBeTruthy();
     expect(JSON.stringify([...answer.headers]) + text).not.toMatch(/chaos|fault|inject/i);
     expect(hits).toBe(before);
+  });
+
+  it('a lost answer reaches the instance, which answers in full; the caller gets a broken connection, the access line 444', async () => {
+    const lines: { status: number; instance?: string }[] = [];
+    const lossy = new Router({ hosts: ['127.0.0.1'], port: await freePort(), onNotice: (notice) => notices.push(notice.kind), onAccess: (line) => lines.push(line) });
+    await lossy.listen();
+    try {
+      const pool = lossy.declare('payment', routeSettings('round-robin', {}));
+      pool.add({ id: 'payment/1', host: '127.0.0.1', port: (server.address() as AddressInfo).port });
+      lossy.setFaults('payment', [{ kind: 'lose-answer', percent: 100 }]);
+      const before = hits;
+      const noticed = notices.length;
+      const error = await fetch(`http://127.0.0.1:${lossy.port}/payment/payments`, { method: 'POST', body: '{"orderId":"o-1"}', headers: { 'content-type': 'application/json' } }).then(
+        () => undefined,
+        (failure: Error) => failure,
+      );
+      expect(error).toBeInstanceOf(TypeError); // fetch failed: the other side closed, no status at all
+      expect(hits).toBe(before + 1); // …but the instance got the request and answered it
+      // Not the router repairing anything (no retry of the POST, no notice), and once the fault is gone, answers flow again.
+      expect(notices.slice(noticed)).toEqual([]);
+      await vi.waitFor(() => expect(lines.at(-1)).toMatchObject({ status: 444, instance: 'payment/1' }));
+      lossy.setFaults('payment', []);
+      expect(await (await fetch(`http://127.0.0.1:${lossy.port}/payment/payments`, { method: 'POST', body: '{}' })).text()).toBe('fine');
+      expect(hits).toBe(before + 2);
+    } finally {
+      await lossy.close();
+    }
   });
 
   it('a delay holds the request at least that long before it is sent on, with no hedge', async () => {

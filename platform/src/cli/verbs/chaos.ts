@@ -17,7 +17,7 @@ const envFlag = (env: string) => (env === 'default' ? '' : ` --env ${env}`);
 export function registerChaos(program: Command): void {
   const chaos = program
     .command('chaos')
-    .description('failover drills: kill instances on a schedule (Chaos Monkey), inject latency or errors at the router; alone, lists what is active')
+    .description('failover drills: kill instances on a schedule (Chaos Monkey), inject latency, errors or lost answers at the router; alone, lists what is active')
     .option('--env <name>', 'environment', process.env.TALL_ENV ?? 'default')
     .option('--json', 'print as JSON')
     .configureHelp({ showGlobalOptions: true })
@@ -27,7 +27,7 @@ export function registerChaos(program: Command): void {
       if (options.json) return printJson(active);
       if (active.length === 0) {
         console.log('no chaos active');
-        console.log(`start some: npx tall chaos kill <service> [--every 10s --for 1m] · latency <service> 300ms · abort <service> 503`);
+        console.log(`start some: npx tall chaos kill <service> [--every 10s --for 1m] · latency <service> 300ms · abort <service> 503 · lose-answer <service>`);
         return;
       }
       console.log(table([['KIND', 'SERVICE', 'PARAMETERS', 'TIME LEFT'], ...active.map((item) => [item.kind, item.service, describeParameters(item) + (item.kind === 'kill' ? `, ${item.kills ?? 0} killed` : ''), timeLeft(item)])]));
@@ -64,6 +64,15 @@ export function registerChaos(program: Command): void {
   fault('abort', 'answer requests into the service with an error status at the router, as if the service had failed them',
     ['<status>', 'an HTTP status from 400 to 599, e.g. 503', asArgument(statusArgument)],
     (service, status, percent) => ({ kind: 'abort', service, status, percent }));
+  chaos.command('lose-answer')
+    .description('let requests into the service through, then break the caller\'s connection instead of passing the answer back: the service did the work (a payment charged), the caller sees a network error')
+    .argument('<service>', 'service name, e.g. payment')
+    .option('--percent <P>', 'share of requests hit, in %', asArgument(percentArgument), 100)
+    .option('--for <duration>', 'end it after this long (default: until "tall chaos stop"), e.g. 30s', duration('--for'))
+    .action(async (service: string, _flags: unknown, command: Command) => {
+      const options = command.optsWithGlobals<Common & { percent: number; for?: number }>();
+      await start({ kind: 'lose-answer', service, percent: options.percent, forMs: options.for }, options);
+    });
 
   chaos.command('stop')
     .description('end the chaos of one service, or all of it')
