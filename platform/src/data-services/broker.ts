@@ -251,7 +251,7 @@ export class ServiceBroker extends EventEmitter {
     live.server = 'stopped';
     live.handle = undefined;
     this.emit('changed');
-    await this.provider.stop(name);
+    await this.provider.stop(name, { holdPort: true });
     this.events.record('stopped', `${name}: its database server was stopped by an operator (tall service stop); it stays down, its data kept, until "tall service start ${name}"`, { service: name });
     return this.viewOf(record);
   }
