@@ -54,12 +54,13 @@ function codeSpans(file: string, text: string): Span[] {
 }
 
 /** `tall <verb> [options]` in a piece of code or text: the verb and the options written after it (up to |, &&, ;, #). */
-function tallCommands(code: string, prose = false): { verb: string; options: string[] }[] {
-  const found: { verb: string; options: string[] }[] = [];
+function tallCommands(code: string, prose = false): { verb: string; sub?: string; options: string[] }[] {
+  const found: { verb: string; sub?: string; options: string[] }[] = [];
   const pattern = prose ? /\bnpx\s+tall\s+([a-z][\w-]*)([^|&;#`\n]*)/g : /(?<![\w./-])tall\s+([a-z][\w-]*)([^|&;#`\n]*)/g;
   for (const match of code.matchAll(pattern)) {
     const options = [...(match[2] ?? '').matchAll(/(?:^|\s)(--?[a-zA-Z][\w-]*)/g)].map((m) => m[1]!.replace(/=.*/, ''));
-    found.push({ verb: match[1]!, options });
+    // The word after the verb may be a subcommand with options of its own (tall chaos kill … --every).
+    found.push({ verb: match[1]!, sub: /^\s+([a-z][\w-]*)/.exec(match[2] ?? '')?.[1], options });
   }
   return found;
 }
@@ -108,9 +109,16 @@ describe('the slides and the lab READMEs claim only what exists', () => {
     const known = uses.filter(({ verb, where }) => verbs.has(verb) || void problems.push(`${where}: "tall ${verb}" — tall --help lists no such verb`));
     const withOptions = [...new Set(known.filter((use) => use.options.length).map((use) => use.verb))];
     const optionsOf = new Map(await Promise.all(withOptions.map(async (verb) => [verb, await helpOf([verb])] as const)));
-    for (const { verb, options, where } of known) {
+    const subcommandsOf = (verb: string) => new Set([...(optionsOf.get(verb)!.split(/^Commands:$/m)[1] ?? '').matchAll(/^ {2}([a-z][\w-]*)/gm)].map((m) => m[1]!));
+    const subcommandHelp = new Map<string, string>();
+    for (const { verb, sub, options } of known) {
+      if (!options.length || !sub || !subcommandsOf(verb).has(sub) || subcommandHelp.has(`${verb} ${sub}`)) continue;
+      subcommandHelp.set(`${verb} ${sub}`, await helpOf([verb, sub]));
+    }
+    for (const { verb, sub, options, where } of known) {
+      const help = `${optionsOf.get(verb) ?? ''}\n${subcommandHelp.get(`${verb} ${sub}`) ?? ''}`;
       for (const option of options) {
-        if (!new RegExp(`(^|[\\s,])${option.replace(/-/g, '\\-')}([\\s,=<\\[]|$)`, 'm').test(optionsOf.get(verb)!)) problems.push(`${where}: "tall ${verb} ${option}" — "tall ${verb} --help" lists no ${option}`);
+        if (!new RegExp(`(^|[\\s,])${option.replace(/-/g, '\\-')}([\\s,=<\\[]|$)`, 'm').test(help)) problems.push(`${where}: "tall ${verb} ${option}" — "tall ${verb} --help" lists no ${option}`);
       }
     }
     expect([...new Set(problems)]).toEqual([]);
