@@ -23,8 +23,8 @@ export interface LifecycleOptions {
 
 /** How long in-flight requests get to finish after SIGTERM (the platform waits stop_grace_period, 10 s, then kills). */
 const DRAIN_MS = 8000;
-/** A dependency that has not answered within this long counts as missing (the platform's probe waits 2 s). */
-const DEPENDENCY_TIMEOUT_MS = 1000;
+/** A dependency that has not answered within this long counts as missing (the platform's probe waits 1 s). */
+const DEPENDENCY_TIMEOUT_MS = 800;
 
 export function lifecycle(app: Express, service: string, options: LifecycleOptions = {}): Lifecycle {
   const version = process.env.APP_VERSION ?? '0.0.0-dev';
