@@ -128,7 +128,7 @@ export default defineChecks({
       hints: [
         'Try it: npx tall service stop catalog-db, then npx tall ps (READY column) and npx tall events -f catalog. Does anything change? Then npx tall service start catalog-db.',
         'Readiness answers "may I get traffic?": without its database catalog can serve nothing, so /ready should answer 503 while a query fails — and 200 again once it works, so ask the database on each probe (or on a timer), not once at start. Liveness answers "should I be restarted?": a restart does not bring a database back, so /health (and the compose healthcheck) must not ask it.',
-        'In lifecycle.ts, let /ready await a check the service passes in, e.g. lifecycle(app, "catalog", { dependencies: () => pool.query("SELECT 1") }), with a timeout shorter than the probe's (1 s), answering 503 when it throws or is late. Same for orders. Leave /health as it is, and the healthcheck on /health.',
+        'In lifecycle.ts, let /ready await a check the service passes in, e.g. lifecycle(app, "catalog", { dependencies: () => pool.query("SELECT 1") }), with a timeout shorter than the probe\'s (1 s), answering 503 when it throws or is late. Same for orders. Leave /health as it is, and the healthcheck on /health.',
       ],
       async run(ctx) {
         const services = BOUND.map((bound) => bound.service);
