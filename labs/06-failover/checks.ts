@@ -262,7 +262,7 @@ export default defineChecks({
       timeout: '240s',
       allowRouterFaults: true,
       hints: [
-        'Try it: npx tall load /catalog/products --rps 20 --for 60s in one terminal, npx tall chaos kill catalog --every 15s --for 45s in another. Any error in the load summary?',
+        'Try it: npx tall load /catalog/products --rps 20 --for 40s in one terminal, npx tall chaos kill catalog --every 15s --for 30s in another. Any error in the load summary?',
         'A killed instance takes a moment to come back. With one instance, every request in that moment fails; with two, the router sends them to the other one (it retries a GET that failed before any answer on another instance).',
         'Run catalog and orders with at least 2 instances each in compose.yaml (deploy.replicas: 2, or scale: 2). The new instance must only be ready when it can serve (the /ready of readiness-reflects-dependencies).',
       ],
