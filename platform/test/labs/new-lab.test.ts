@@ -17,13 +17,13 @@ function kitCopy(): string {
 describe('tall dev new-lab', () => {
   it('starts a lab the manifest already names: README, checks.ts, fixtures/, the solution from the previous lab, the slide kept', () => {
     const root = kitCopy();
-    const made = createLab(labPaths(root, root), '06', 'failover');
-    expect(made.title).toMatch(/Failover/);
-    const lab = loadManifest(labPaths(root, root)).labs.find((candidate) => candidate.id === '06')!;
+    const made = createLab(labPaths(root, root), '10', 'asynchronicity');
+    expect(made.title).toMatch(/Asynchronicity/);
+    const lab = loadManifest(labPaths(root, root)).labs.find((candidate) => candidate.id === '10')!;
     expect(lab.available).toBe(true);
-    for (const file of ['README.md', 'checks.ts', 'fixtures/README.md']) expect(existsSync(join(root, 'labs/06-failover', file))).toBe(true);
-    expect(readFileSync(join(root, 'solutions/06-failover/compose.yaml'), 'utf8')).toBe(readFileSync(join(root, 'solutions/05-testability/compose.yaml'), 'utf8'));
-    expect(readFileSync(join(root, 'labs/06-failover/checks.ts'), 'utf8')).toMatch(/points: 1,\n\s+timeout: '10s'/);
+    for (const file of ['README.md', 'checks.ts', 'fixtures/README.md']) expect(existsSync(join(root, 'labs/10-asynchronicity', file))).toBe(true);
+    expect(readFileSync(join(root, 'solutions/10-asynchronicity/compose.yaml'), 'utf8')).toBe(readFileSync(join(root, 'solutions/09-autoscaling/compose.yaml'), 'utf8'));
+    expect(readFileSync(join(root, 'labs/10-asynchronicity/checks.ts'), 'utf8')).toMatch(/points: 1,\n\s+timeout: '10s'/);
     expect(made.made).not.toContain('slides/06-to-the-labs.md');
   });
 
@@ -53,10 +53,10 @@ describe('tall dev new-lab', () => {
   it('the CLI verb prints what it made and the next step; a wrong number is a usage error', async () => {
     const root = kitCopy();
     const tall = new TallSandbox(root);
-    const run = await tall.run(['dev', 'new-lab', '06', 'failover']);
+    const run = await tall.run(['dev', 'new-lab', '10', 'asynchronicity']);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/✔ lab 06/);
-    expect(run.stdout).toMatch(/next: write the checks in labs\/06-failover\/checks.ts/);
+    expect(run.stdout).toMatch(/✔ lab 10/);
+    expect(run.stdout).toMatch(/next: write the checks in labs\/10-asynchronicity\/checks.ts/);
     expect((await tall.run(['dev', 'new-lab', 'x1', 'nope'])).code).toBe(2);
   });
 });

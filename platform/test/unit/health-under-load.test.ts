@@ -51,3 +51,52 @@ describe('liveness on a busy machine', () => {
     expect(watched.inconclusive[0]).toMatch(/timed out after 50 ms while the machine is overloaded \(load [\d.]+ on \d+ cores\), but the instance answers \(GET \/ answered 200\): not counted/);
   });
 });
+
+describe('readiness on a busy machine', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  /** An instance whose /ready answers 200 at once, then (slow) after 150 ms, or (down) 503. */
+  async function watchReadiness(): Promise<{ events: string[]; inconclusive: string[]; set: (mode: 'fast' | 'slow' | 'down') => void; stop: () => void }> {
+    let mode: 'fast' | 'slow' | 'down' = 'fast';
+    const server = http.createServer((_req, res) => {
+      if (mode === 'down') return void res.writeHead(503).end();
+      setTimeout(() => res.end('ok'), mode === 'slow' ? 150 : 0);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const handle = { service: 'api', index: 1, host: '127.0.0.1' as const, port: (server.address() as AddressInfo).port };
+    const events: string[] = [];
+    const inconclusive: string[] = [];
+    const ready = { ...service, healthcheck: undefined, tall: { ...service.tall, readiness: { path: '/ready', intervalMs: 20, timeoutMs: 50, failureThreshold: 1 } } };
+    const health = new InstanceHealth(ready, handle, timesOut, {
+      onReadiness: (isReady, detail) => events.push(`${isReady ? 'ready' : 'not-ready'}: ${detail}`),
+      onUnhealthy: () => undefined,
+      onInconclusive: (detail) => inconclusive.push(detail),
+    });
+    health.start();
+    return { events, inconclusive, set: (next) => { mode = next; }, stop: () => { health.stop(); server.close(); } };
+  }
+
+  it('a probe that times out takes the instance out of the route when the machine has CPU to spare', async () => {
+    vi.spyOn(os, 'loadavg').mockReturnValue([0.2, 0.2, 0.2]);
+    const watched = await watchReadiness();
+    await vi.waitFor(() => expect(watched.events).toEqual(['ready: GET /ready answered 200']));
+    watched.set('slow');
+    await vi.waitFor(() => expect(watched.events).toHaveLength(2), { timeout: 3000 });
+    watched.stop();
+    expect(watched.events[1]).toMatch(/not-ready: GET \/ready gave no answer within 50 ms/);
+  });
+
+  it('on an overloaded machine a slow but ready instance stays in the route (asked again, with more time); a 503 still takes it out', async () => {
+    vi.spyOn(os, 'loadavg').mockReturnValue([os.cpus().length * 4, 1, 1]);
+    const watched = await watchReadiness();
+    await vi.waitFor(() => expect(watched.events).toEqual(['ready: GET /ready answered 200']));
+    watched.set('slow');
+    await vi.waitFor(() => expect(watched.inconclusive.length).toBeGreaterThanOrEqual(2), { timeout: 3000 });
+    expect(watched.events).toHaveLength(1);
+    expect(watched.inconclusive[0]).toMatch(/readiness probe: GET \/ready gave no answer within 50 ms while the machine is overloaded \(load [\d.]+ on \d+ cores\), but asked again GET \/ready answered 200: not counted/);
+    watched.set('down');
+    await vi.waitFor(() => expect(watched.events).toHaveLength(2), { timeout: 3000 });
+    watched.stop();
+    expect(watched.events[1]).toBe('not-ready: GET /ready answered 503');
+  });
+});

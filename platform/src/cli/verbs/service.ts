@@ -12,11 +12,11 @@ interface EnvOptions {
 
 const envOption = () => process.env.TALL_ENV ?? 'default';
 
-/** `tall service create|bind|unbind|delete|backup|backups|restore`: one data-service instance at a time (`cf create-service` …). */
+/** `tall service create|bind|unbind|delete|stop|start|backup|backups|restore`: one data-service instance at a time (`cf create-service` …). */
 export function registerService(program: Command): void {
   const service = program
     .command('service')
-    .description('create, bind, unbind, delete, back up and restore a data-service instance (see "tall services", "tall marketplace")');
+    .description('create, bind, unbind, delete, stop, start, back up and restore a data-service instance (see "tall services", "tall marketplace")');
 
   service
     .command('create')
@@ -79,6 +79,33 @@ export function registerService(program: Command): void {
       const outcome = await client.deleteDataService(instance);
       if (options.json) return printJson(outcome);
       console.log(color.green(`✔ ${instance} deleted: its server and its data`));
+    });
+
+  service
+    .command('stop')
+    .description('stop an instance\'s server on purpose, its data kept: it stays down (the resurrector leaves it) until "tall service start" — an outage drill')
+    .argument('<instance>', 'a data-service instance')
+    .option('--env <name>', 'environment', envOption())
+    .option('--json', 'print the instance as JSON')
+    .action(async (instance: string, options: EnvOptions) => {
+      const { client } = requireRunning(options.env);
+      const view = await client.stopDataService(instance);
+      if (options.json) return printJson({ instance: view });
+      console.log(color.green(`✔ ${instance}: its server is stopped, its data kept; bound to ${view.bindings.map((binding) => binding.app).join(', ') || 'nothing'}`));
+      console.log(`start it again: npx tall service start ${instance}${client.envFlag()}`);
+    });
+
+  service
+    .command('start')
+    .description('start the server of an instance stopped with "tall service stop"; returns once it accepts connections')
+    .argument('<instance>', 'a data-service instance')
+    .option('--env <name>', 'environment', envOption())
+    .option('--json', 'print the instance as JSON')
+    .action(async (instance: string, options: EnvOptions) => {
+      const { client } = requireRunning(options.env);
+      const view = await client.startDataService(instance);
+      if (options.json) return printJson({ instance: view });
+      console.log(color.green(`✔ ${instance}: its server runs again at ${view.url ?? ''}, its data intact`));
     });
 
   service
