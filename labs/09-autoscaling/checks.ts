@@ -32,7 +32,7 @@ function policyOf(ctx: CheckContext): Policy {
   fail(
     `expected an autoscaling policy on catalog (x-tall.autoscale under services.catalog in compose.yaml); saw none.${fixed}` +
       (elsewhere.length ? ` There is one on ${elsewhere.join(', ')}: the lab's load goes to ${PATH}, so the policy belongs to catalog.` : '') +
-      ' Add e.g. x-tall: { autoscale: { min: 1, max: 4, target: { rps_per_instance: 20 }, scale_down_window: 15s } } to catalog.',
+      ' Add e.g. x-tall: { autoscale: { min: 2, max: 4, target: { rps_per_instance: 20 }, scale_down_window: 15s } } to catalog.',
   );
 }
 
@@ -144,7 +144,7 @@ export default defineChecks({
       hints: [
         'npx tall config shows how the platform reads compose.yaml: does catalog have an autoscale: block? A fixed deploy.replicas is a count the platform keeps, not one it chooses.',
         'Under services.catalog.x-tall (beside bind and the <<: merge): autoscale: with min, max and one target. README.md, "Autoscaling", has the fields.',
-        'For example: autoscale: { min: 1, max: 4, target: { rps_per_instance: 20 }, scale_up_window: 0s, scale_down_window: 15s }',
+        'For example: autoscale: { min: 2, max: 4, target: { rps_per_instance: 20 }, scale_up_window: 0s, scale_down_window: 15s }',
       ],
       async run(ctx) {
         const policy = policyOf(ctx);

@@ -36,8 +36,9 @@ pool.on('error', (error) => console.error(`database connection lost: ${error.mes
 const orders = new OrderStore(pool);
 
 const app = express();
-// /health, /ready, /info and a graceful stop (lab 01); the version comes from APP_VERSION.
-const service = lifecycle(app, 'orders');
+// /health, /ready, /info and a graceful stop (lab 01); the version comes from APP_VERSION. Ready only while the
+// database answers (lab 06): without it this instance can serve nothing, but restarting it would not bring it back.
+const service = lifecycle(app, 'orders', { dependencies: () => pool.query('SELECT 1') });
 app.use(express.json());
 
 // Lab 08: JSON logs carrying the request id, RED metrics at /metrics (observability.ts).
