@@ -1,10 +1,10 @@
 // Lab 12 · Continuous delivery: rolling and blue-green deploys, rollback — the checks. They run against a throwaway
 // platform started from your services/. Rules for checks a learner can trust: README.md, "Writing a lab".
 //
-// The checks ship new versions themselves, under load: a second copy of your shop runs from a copy of services/ of its
-// own (a writable environment: your folder is never written), the check changes a service's APP_VERSION there — a label
-// picked at random — and runs `tall deploy`, as you would after changing the code.
-import { randomBytes } from 'node:crypto';
+// The checks ship new versions themselves, under load: a second copy of catalog and web runs from a copy of services/
+// of its own (a writable environment: your folder is never written); a check changes a service's APP_VERSION there — a
+// label picked at random — and runs `tall deploy`, as you would after changing the code.
+import { randomBytes, randomInt } from 'node:crypto';
 import { defineChecks, fail, type ComposeDocument, type EnvironmentHandle, type InstanceInfo, type LoadSummary, type TallRun } from '../../platform/src/labs/check-api.js';
 
 /** The environment the checks deploy to: the shop from its own copy of services/. */
@@ -20,7 +20,8 @@ const WEB_RPS = 10;
  */
 const UNREACHABLE_DATABASE = "--import=data:text/javascript,process.env.DATABASE_URL='postgres://catalog:wrong@127.0.0.1:1/catalog';process.env.VCAP_SERVICES='{}'";
 
-const label = (major: number) => `${major}.${parseInt(randomBytes(2).toString('hex'), 16) % 90 + 10}.${parseInt(randomBytes(2).toString('hex'), 16) % 900 + 100}`;
+/** A version label nobody can guess: picked anew for every deploy. */
+const label = (major: number) => `${major}.${randomInt(10, 100)}.${randomInt(100, 1000)}`;
 
 interface DeployOutcome {
   service: string;
