@@ -5,7 +5,7 @@
 // of its own (a writable environment: your folder is never written); a check changes a service's APP_VERSION there — a
 // label picked at random — and runs `tall deploy`, as you would after changing the code.
 import { randomBytes, randomInt } from 'node:crypto';
-import { defineChecks, fail, type ComposeDocument, type EnvironmentHandle, type InstanceInfo, type LoadSummary, type TallRun } from '../../platform/src/labs/check-api.js';
+import { defineChecks, fail, type CheckContext, type ComposeDocument, type EnvironmentHandle, type InstanceInfo, type LoadSummary, type TallRun } from '../../platform/src/labs/check-api.js';
 
 /** The environment the checks deploy to: the shop from its own copy of services/. */
 const SHOP = 'shop';
@@ -228,6 +228,16 @@ async function routerRepairs(shop: EnvironmentHandle, change: UnderLoad): Promis
   });
 }
 
+/** The checks' own copy of catalog and web, or a failure saying why it did not start. */
+function shopOf(ctx: CheckContext): EnvironmentHandle {
+  const shop = ctx.environment(SHOP);
+  if (!shop.started) {
+    const failure = shop.failure;
+    fail(`the copy of catalog and web these checks deploy to did not start: ${failure?.reason ?? 'no reason given'}${failure?.logTail.length ? ` — last lines: ${failure.logTail.slice(-3).join(' / ')}` : ''}`);
+  }
+  return shop;
+}
+
 export default defineChecks({
   environments: { [SHOP]: { writable: true, only: ['catalog', 'web'] } },
   checks: [
@@ -244,7 +254,7 @@ export default defineChecks({
         'Under services.catalog.deploy: replicas: 2 and update_config: { parallelism: 1, order: start-first, failure_action: rollback, monitor: 10s }; and min: 2 in x-tall.autoscale.',
       ],
       async run(ctx) {
-        const shop = ctx.environment(SHOP);
+        const shop = shopOf(ctx);
         const before = serving(await ctx.waitFor('catalog to be ready', async () => (serving(await shop.instances('catalog')).length > 0 ? shop.instances('catalog') : undefined), 60_000));
         if (before.length < 2) {
           fail(`catalog runs ${before.length} ready instance (${before.map((instance) => instance.id).join(', ')}); expected at least 2, so that one can be replaced while another serves (deploy.replicas, and min in x-tall.autoscale)`);
@@ -282,7 +292,7 @@ export default defineChecks({
         'update_config.failure_action: rollback (Swarm\'s own default is pause, which leaves the broken version in place); and a /ready that answers 503 until catalog can serve — the kit\'s catalog listens only after its migrations ran.',
       ],
       async run(ctx) {
-        const shop = ctx.environment(SHOP);
+        const shop = shopOf(ctx);
         await ctx.waitFor('catalog to be ready', async () => serving(await shop.instances('catalog')).length > 0, 60_000);
         const good = await oneVersion(shop, CATALOG_PATH);
         const v3 = label(3);
@@ -328,7 +338,7 @@ export default defineChecks({
         'Under services.web.x-tall (beside <<: *tall-service): deploy: blue-green',
       ],
       async run(ctx) {
-        const shop = ctx.environment(SHOP);
+        const shop = shopOf(ctx);
         await ctx.waitFor('web to be ready', async () => serving(await shop.instances('web')).length > 0, 60_000);
         const blue = await oneVersion(shop, WEB_PATH);
         const blueIds = serving(await shop.instances('web')).map((instance) => instance.id).sort();
