@@ -22,7 +22,7 @@ describe('lab manifest', () => {
     expect(lab01.defaultCheckTimeoutMs).toBe(15_000);
     expect(startingStateDir(manifest, lab01)).toBe(join(KIT_ROOT, 'solutions', '00-get-tall'));
     expect(startingStateDir(manifest, findLab(manifest, '00')!)).toBe(join(KIT_ROOT, 'solutions', 'start'));
-    expect(manifest.labs.filter((lab) => lab.available).map((lab) => lab.id)).toEqual(['00', '01', '02', '03', '04', '05', '08']);
+    expect(manifest.labs.filter((lab) => lab.available).map((lab) => lab.id)).toEqual(['00', '01', '02', '03', '04', '05', '08', '09', '12']);
     // labs 06-07 are not written yet: lab 08 starts from lab 05's solution
     expect(startingStateDir(manifest, findLab(manifest, '08')!)).toBe(join(KIT_ROOT, 'solutions', '05-testability'));
   });
