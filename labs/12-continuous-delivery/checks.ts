@@ -103,11 +103,15 @@ async function underLoad(shop: EnvironmentHandle, sleep: (ms: number) => Promise
   const since = new Date().toISOString();
   let done = false;
   const changing = shop.tall([...args, '--json']).finally(() => (done = true));
+  // Out of time, the check's sleep throws: the loops just end (the check's own verdict says it ran out of time).
+  const pause = (ms: number) => sleep(ms).then(() => !done, () => false);
   const spans: Span[] = [];
   let fewest = Number.POSITIVE_INFINITY;
   const watching = (async () => {
-    while (!done) {
-      const instances = await shop.instances(service).catch(() => []);
+    do {
+      // A state that cannot be read this moment is no sample (not "no instance").
+      const instances = await shop.instances(service).catch(() => undefined);
+      if (!instances) continue;
       const now = Date.now();
       for (const instance of instances) {
         const span = spans.find((candidate) => candidate.id === instance.id && candidate.version === instance.version && candidate.to >= now - 2000);
@@ -115,16 +119,15 @@ async function underLoad(shop: EnvironmentHandle, sleep: (ms: number) => Promise
         else spans.push({ id: instance.id, version: instance.version, from: now, to: now });
       }
       fewest = Math.min(fewest, serving(instances).length);
-      await sleep(100);
-    }
+    } while (await pause(100));
   })();
   const samples: Sample[] = [];
   const sampling = (async () => {
-    while (!done) {
+    do {
       const answer = await shop.http.get(path, { timeoutMs: 10_000 }).catch(() => undefined);
+      if (done && !answer) break;
       samples.push(answer ? { status: answer.status, version: answer.headers['x-version'], instance: answer.instance } : { status: 0 });
-      await sleep(50);
-    }
+    } while (await pause(50));
   })();
   const rounds: LoadSummary[] = [];
   while (!done) rounds.push(await shop.load(path, { rps, durationMs: 2000, headers: { 'x-request-id': requestId } }));
