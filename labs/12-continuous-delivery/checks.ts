@@ -5,7 +5,7 @@
 // of its own (a writable environment: your folder is never written); a check changes a service's APP_VERSION there — a
 // label picked at random — and runs `tall deploy`, as you would after changing the code.
 import { randomBytes, randomInt } from 'node:crypto';
-import { defineChecks, fail, type CheckContext, type ComposeDocument, type EnvironmentHandle, type InstanceInfo, type LoadSummary, type TallRun } from '../../platform/src/labs/check-api.js';
+import { defineChecks, describeAnswer, fail, type CheckContext, type ComposeDocument, type EnvironmentHandle, type InstanceInfo, type LoadSummary, type TallRun } from '../../platform/src/labs/check-api.js';
 
 /** The environment the checks deploy to: the shop from its own copy of services/. */
 const SHOP = 'shop';
@@ -174,24 +174,35 @@ function outcomeOf(what: string, change: UnderLoad): DeployOutcome {
   fail(`"tall ${change.run.args.join(' ')}" (${what}) did not finish with an outcome (exit ${change.run.code}): ${said}`);
 }
 
-/** The version label (x-version) of `count` answers in a row; a failure when any answer failed or had none. */
-async function versionsNow(shop: EnvironmentHandle, path: string, count = 8): Promise<Sample[]> {
-  const samples: Sample[] = [];
-  for (let i = 0; i < count; i++) {
-    const answer = await shop.http.get(path, { timeoutMs: 10_000 });
-    if (answer.status !== 200) fail(`GET ${path} answered ${answer.status}; expected 200`);
-    samples.push({ status: answer.status, version: answer.headers['x-version'], instance: answer.instance });
-  }
-  return samples;
-}
-
 const labels = (samples: Sample[]) => [...new Set(samples.map((sample) => sample.version ?? '(no x-version header)'))];
 
-/** One version label on every answer now, or a failure naming what answered. */
-async function oneVersion(shop: EnvironmentHandle, path: string): Promise<string> {
-  const seen = labels(await versionsNow(shop, path));
-  if (seen.length !== 1 || seen[0]!.startsWith('(')) fail(`expected every answer of GET ${path} to carry one version (the X-Version header, from APP_VERSION, lab 01); saw ${seen.join(', ')}`);
-  return seen[0]!;
+/**
+ * Eight answers in a row of GET `path`, all 200 and with one X-Version label (`expected`, when given). Asked again for up
+ * to 30 s while an answer fails or the labels differ (a busy machine, a route settling after a change), then a failure
+ * saying what was seen last.
+ */
+async function settled(ctx: CheckContext, shop: EnvironmentHandle, path: string, expected: string | undefined, when: string): Promise<{ label: string; samples: Sample[] }> {
+  let seen = 'no answer yet';
+  const probe = async () => {
+    const samples: Sample[] = [];
+    for (let i = 0; i < 8; i++) {
+      const answer = await shop.http.get(path, { timeoutMs: 10_000 }).catch((error: Error) => void (seen = error.message));
+      if (!answer) return false;
+      if (answer.status !== 200) {
+        seen = `GET ${path} answered ${describeAnswer(answer)}`;
+        return false;
+      }
+      samples.push({ status: answer.status, version: answer.headers['x-version'], instance: answer.instance });
+    }
+    const found = labels(samples);
+    seen = `its answers carried ${found.join(', ')}`;
+    return found.length === 1 && !found[0]!.startsWith('(') && (!expected || found[0] === expected) ? { label: found[0]!, samples } : false;
+  };
+  try {
+    return await ctx.waitFor(`every answer of GET ${path} to say ${expected ?? 'one version'}`, probe, 30_000);
+  } catch {
+    fail(`${when}, expected every answer of GET ${path} to be 200 and carry ${expected ?? 'one version'} (the X-Version header, from APP_VERSION, lab 01); for 30 s ${seen}`);
+  }
 }
 
 /** The service's history as `tall deploy --history` keeps it. */
@@ -276,8 +287,7 @@ export default defineChecks({
           );
         }
         if (outcome.strategy !== 'rolling') fail(`catalog was deployed ${outcome.strategy}; this lab rolls catalog out (leave x-tall.deploy unset or rolling) and switches web blue-green`);
-        const after = labels(await versionsNow(shop, CATALOG_PATH, 10));
-        if (after.length !== 1 || after[0] !== v2) fail(`after the deploy, catalog's answers carried ${after.join(', ')}; expected every one to say ${v2} (X-Version, from APP_VERSION)`);
+        await settled(ctx, shop, CATALOG_PATH, v2, 'after the deploy');
         const record = (await history(shop, 'catalog')).find((entry) => entry.version === outcome.version);
         if (!record || record.outcome !== 'succeeded' || !record.active) fail(`"tall deploy --history catalog" should show v${outcome.version} succeeded and active; saw ${JSON.stringify(record ?? null)}`);
         return `catalog v${outcome.version} (${v2}) rolled out: ${load}; at least ${change.fewest} instances served throughout; every answer after it says ${v2}`;
@@ -297,7 +307,7 @@ export default defineChecks({
       async run(ctx) {
         const shop = shopOf(ctx);
         await ctx.waitFor('catalog to be ready', async () => serving(await shop.instances('catalog')).length > 0, 60_000);
-        const good = await oneVersion(shop, CATALOG_PATH);
+        const good = (await settled(ctx, shop, CATALOG_PATH, undefined, 'before the deploy')).label;
         const v3 = label(3);
         const previous = shop.compose().find((service) => service.name === 'catalog')?.environment.NODE_OPTIONS;
         shop.editCompose((document) => setVariables(document, 'catalog', { APP_VERSION: v3, NODE_OPTIONS: [previous, UNREACHABLE_DATABASE].filter(Boolean).join(' ') }));
@@ -322,8 +332,7 @@ export default defineChecks({
           fail(`the deploy of the broken catalog ${v3} ended "${outcome.outcome}" (${outcome.reason ?? 'no reason'}); expected "rolled back": update_config.failure_action: rollback has the platform undo a failed version by itself`);
         }
         const load = await noFailedRequests(shop, `while the broken catalog ${v3} was deployed and rolled back`, CATALOG_PATH, change);
-        const after = labels(await versionsNow(shop, CATALOG_PATH, 10));
-        if (after.length !== 1 || after[0] !== good) fail(`after the rollback, catalog's answers carried ${after.join(', ')}; expected every one to say ${good} again`);
+        await settled(ctx, shop, CATALOG_PATH, good, 'after the rollback');
         const record = (await history(shop, 'catalog')).find((entry) => entry.version === outcome.attempted);
         if (!record || record.outcome !== 'rolled back') fail(`"tall deploy --history catalog" should show v${outcome.attempted} rolled back; saw ${JSON.stringify(record ?? null)}`);
         return `catalog v${outcome.attempted} (${v3}) rolled back by the platform (${record.reason ?? 'no reason given'}): ${load}, none answered by v${outcome.attempted}; catalog says ${good} again`;
@@ -343,7 +352,7 @@ export default defineChecks({
       async run(ctx) {
         const shop = shopOf(ctx);
         await ctx.waitFor('web to be ready', async () => serving(await shop.instances('web')).length > 0, 60_000);
-        const blue = await oneVersion(shop, WEB_PATH);
+        const blue = (await settled(ctx, shop, WEB_PATH, undefined, 'before the deploy')).label;
         const blueIds = serving(await shop.instances('web')).map((instance) => instance.id).sort();
         const green = label(2);
         shop.editCompose((document) => setVariables(document, 'web', { APP_VERSION: green }));
@@ -355,8 +364,7 @@ export default defineChecks({
         const firstGreen = deploy.samples.findIndex((sample) => sample.version === green);
         const backToBlue = firstGreen < 0 ? -1 : deploy.samples.slice(firstGreen).findIndex((sample) => sample.version === blue);
         if (backToBlue >= 0) fail(`during the deploy, an answer from ${blue} came after the first from ${green}: both versions served side by side; expected one switch, all at once`);
-        const after = labels(await versionsNow(shop, WEB_PATH, 10));
-        if (after.length !== 1 || after[0] !== green) fail(`after the deploy, web's answers carried ${after.join(', ')}; expected every one to say ${green}`);
+        await settled(ctx, shop, WEB_PATH, green, 'after the deploy');
         const kept = outcome.instances.filter((instance) => instance.standby).map((instance) => instance.id).sort();
         if (blueIds.some((id) => !kept.includes(id))) fail(`after the switch, the previous set (${blueIds.join(', ')}) should keep running outside the pool for an instant rollback; kept: ${kept.join(', ') || 'none'}`);
 
@@ -364,8 +372,7 @@ export default defineChecks({
         const back = outcomeOf('tall rollback web', rollback);
         if (back.outcome !== 'rolled back') fail(`"tall rollback web" ended "${back.outcome}": ${back.reason ?? 'no reason given'}; expected web back on ${blue}`);
         const rollbackLoad = await noFailedRequests(shop, 'during "tall rollback web"', WEB_PATH, rollback);
-        const answers = await versionsNow(shop, WEB_PATH, 10);
-        if (labels(answers).length !== 1 || labels(answers)[0] !== blue) fail(`after "tall rollback web", web's answers carried ${labels(answers).join(', ')}; expected every one to say ${blue} again`);
+        const answers = (await settled(ctx, shop, WEB_PATH, blue, 'after "tall rollback web"')).samples;
         const answering = [...new Set(answers.map((answer) => answer.instance ?? '?'))].sort();
         if (answering.some((id) => !blueIds.includes(id))) fail(`after the rollback, web was answered by ${answering.join(', ')}; expected the very instances that served before the deploy (${blueIds.join(', ')}), switched back, not new ones started`);
         return `web ${green} switched in at once (${deployLoad}); tall rollback switched back to ${blueIds.join(', ')} (${rollbackLoad})`;
