@@ -71,6 +71,12 @@ export interface EnvironmentRequest {
   config?: string;
   /** the lab expects this environment to refuse to start (e.g. a service missing a setting): not shown as a problem */
   expectStartFailure?: boolean;
+  /**
+   * The environment runs from a copy of services/ of its own in the slot (the variant of `compose`/`only` written into
+   * it), which the checks may change with `writeFile()` / `editCompose()` — e.g. a new version for `tall deploy` to put
+   * into service. The checked folder is never written; the copy is made afresh for each run of the lab.
+   */
+  writable?: boolean;
 }
 
 export interface LabChecks {
@@ -215,6 +221,16 @@ export interface EnvironmentHandle {
    * of time.
    */
   load(path: string, options: LoadRequest): Promise<LoadSummary>;
+  /**
+   * Writes a file of this environment's own copy of services/ (`writable: true` only; a failure otherwise): what the
+   * next `tall deploy` of that service builds and runs. Stays for the checks after this one.
+   */
+  writeFile(relativePath: string, text: string): void;
+  /**
+   * Changes this environment's compose file (`writable: true` only), e.g. a new APP_VERSION for a service, then
+   * `tall deploy <service>`: `change` gets the file as an editable object (anchors and merges expanded, ${VAR} as written).
+   */
+  editCompose(change: (document: ComposeDocument) => void): void;
 }
 
 export interface CheckContext extends EnvironmentHandle {

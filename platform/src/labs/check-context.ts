@@ -3,8 +3,9 @@
  * check's own time limit: every request, `tall` run and wait gives up when the check's AbortSignal fires.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { stringify } from 'yaml';
 import { parseCompose } from '../compose/parse-compose.js';
 import {
   CheckFailed,
@@ -20,15 +21,14 @@ import {
   type RuntimeKind,
   type TallRun,
 } from './check-api.js';
-import { platformIn, readComposeDocument, runTall, type Slot, type StartedEnvironment } from './throwaway.js';
+import { copyWithPackages, platformIn, readComposeDocument, runTall, type Slot, type StartedEnvironment } from './throwaway.js';
 import { runSql, sqlTarget, type ListedInstance } from './check-sql.js';
 import { driverFor } from '../runtimes/registry.js';
 import { runBounded } from './bounded-command.js';
-import { copyTree } from './tree.js';
 import { runLoad } from '../load/run-load.js';
 
 /** The verbs that act on one environment (and take --env). */
-const ENV_VERBS = new Set(['up', 'down', 'ps', 'scale', 'kill', 'chaos', 'load', 'logs', 'events', 'services', 'service', 'marketplace']);
+const ENV_VERBS = new Set(['up', 'down', 'ps', 'scale', 'kill', 'chaos', 'load', 'logs', 'events', 'services', 'service', 'marketplace', 'deploy', 'rollback']);
 
 /** Where the check is, for the message when it runs out of time: "GET /catalog/health", "tall scale catalog 3". */
 export interface Activity {
@@ -60,6 +60,13 @@ export function environmentHandle(env: StartedEnvironment, binding: Binding): En
     }
   };
   const platform = platformIn(slot, env.name, env.composeFile);
+  /** A path in the environment's own copy of services/: only a writable environment has one, and nothing leaves it. */
+  const inOwnCopy = (relativePath: string) => {
+    if (!env.servicesDir) throw new Error(`environment "${env.name}" runs from the checked folder, which checks never change: declare it with writable: true`);
+    const file = resolve(env.servicesDir, relativePath);
+    if (relative(env.servicesDir, file).startsWith('..') || isAbsolute(relative(env.servicesDir, file))) throw new Error(`"${relativePath}" is outside the environment's copy of services/`);
+    return file;
+  };
   const ps = async () => {
     const state = platform.running();
     if (!state) throw new CheckFailed(`the platform of environment "${env.name}" is not running any more`);
@@ -109,6 +116,17 @@ export function environmentHandle(env: StartedEnvironment, binding: Binding): En
       binding.activity.current = `load on ${path} at ${options.rps} req/s`;
       return runLoad(urlOn(env.routerUrl, path), { ...options, signal: binding.abortSignal });
     },
+    writeFile(relativePath: string, text: string) {
+      const file = inOwnCopy(relativePath);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, text);
+    },
+    editCompose(change: (document: ComposeDocument) => void) {
+      const file = inOwnCopy('compose.yaml');
+      const document = readComposeDocument(file);
+      change(document);
+      writeFileSync(file, stringify(document, { aliasDuplicateObjects: false }));
+    },
   };
 }
 
@@ -138,12 +156,8 @@ export function checkContext(main: EnvironmentHandle, extras: Map<string, Enviro
     },
     copyServices() {
       const copy = join(scratchDir(binding.slot), randomBytes(4).toString('hex'), 'services');
-      copyTree(binding.slot.services, copy);
-      // Each service's own packages, as the checked folder has them (the kit's resolve by walking up from the slot).
-      for (const entry of readdirSync(binding.slot.services, { withFileTypes: true })) {
-        const own = join(binding.slot.services, entry.name, 'node_modules');
-        if (entry.isDirectory() && existsSync(own) && existsSync(join(copy, entry.name))) symlinkSync(own, join(copy, entry.name, 'node_modules'), process.platform === 'win32' ? 'junction' : 'dir');
-      }
+      // Each service's own packages linked, as the checked folder has them (the kit's resolve by walking up from the slot).
+      copyWithPackages(binding.slot.services, copy);
       return copy;
     },
     run(command, args, options = {}) {

@@ -100,6 +100,15 @@ export function prepareCopy(slot: Slot, source: string): void {
   }
 }
 
+/** A copy of the services/ folder `from` at `to` (its files), each service's own node_modules linked as `from` has them. */
+export function copyWithPackages(from: string, to: string): void {
+  copyTree(from, to);
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    const own = join(from, entry.name, 'node_modules');
+    if (entry.isDirectory() && existsSync(own) && existsSync(join(to, entry.name))) linkIfMissing(own, join(to, entry.name, 'node_modules'));
+  }
+}
+
 function linkIfMissing(target: string, link: string): void {
   if (!existsSync(target)) return;
   rmSync(link, { recursive: true, force: true });
@@ -172,6 +181,8 @@ export interface StartedEnvironment {
   composeFile: string;
   /** variables it was started with */
   variables: Record<string, string>;
+  /** the environment's own copy of services/, when the lab asked for a writable one */
+  servicesDir?: string;
 }
 
 /**
@@ -182,7 +193,19 @@ export interface StartedEnvironment {
  */
 export async function startEnvironment(slot: Slot, name: string, request: EnvironmentRequest, options: RunOptions & { timeoutMs: number }): Promise<StartedEnvironment> {
   let composeFile = join(slot.services, 'compose.yaml');
-  if (request.compose || request.only) {
+  let containment = slot.containment;
+  const servicesDir = request.writable ? writableCopy(slot, name) : undefined;
+  if (servicesDir) {
+    // Its own folder: the variant goes into the copy's compose.yaml, where relative paths resolve as they are.
+    composeFile = join(servicesDir, 'compose.yaml');
+    if (request.compose || request.only) {
+      const document = readComposeDocument(composeFile);
+      if (request.only) keepOnly(document, request.only);
+      request.compose?.(document);
+      writeFileSync(composeFile, stringify(document, { aliasDuplicateObjects: false }));
+    }
+    if (containment) containment = { ...containment, servicesDir, writable: [...containment.writable, servicesDir] };
+  } else if (request.compose || request.only) {
     const document = readComposeDocument(composeFile);
     if (request.only) keepOnly(document, request.only);
     request.compose?.(document);
@@ -194,11 +217,11 @@ export async function startEnvironment(slot: Slot, name: string, request: Enviro
   const variables = { ...configVariables(slot, request.config ?? request.name), ...(request.variables ?? {}) };
   const port = await freePort();
   const started = Date.now();
-  const base = { name, port, routerUrl: `http://127.0.0.1:${port}`, composeFile, variables };
+  const base = { name, port, routerUrl: `http://127.0.0.1:${port}`, composeFile, variables, servicesDir };
   if (options.abortSignal?.aborted) return { ...base, startMs: 0, started: false, failure: { reason: 'interrupted', logTail: [] } };
   try {
     const client = platformIn(slot, name, composeFile);
-    const { state } = await client.start({ runtime: options.runtime, port, timeoutMs: options.timeoutMs, variables, abortSignal: options.abortSignal, containment: slot.containment });
+    const { state } = await client.start({ runtime: options.runtime, port, timeoutMs: options.timeoutMs, variables, abortSignal: options.abortSignal, containment });
     const startMs = Date.now() - started;
     if (state.phase === 'running') return { ...base, startMs, started: true, routerUrl: state.routerUrl ?? base.routerUrl };
     const failure = state.failure ?? { service: 'platform', reason: 'the control plane stopped', logTail: [] };
@@ -206,6 +229,16 @@ export async function startEnvironment(slot: Slot, name: string, request: Enviro
   } catch (error) {
     return { ...base, startMs: Date.now() - started, started: false, failure: { reason: (error as Error).message, logTail: [] } };
   }
+}
+
+/** A fresh copy of the checked services/ for a writable environment, in the slot (packages resolve from it as from the slot). */
+function writableCopy(slot: Slot, name: string): string {
+  const dir = join(slot.dir, 'environments', name);
+  rmSync(dir, { recursive: true, force: true });
+  ensurePrivateDir(dir);
+  const copy = join(dir, 'services');
+  copyWithPackages(slot.services, copy);
+  return copy;
 }
 
 /** A name for an environment a lab did not name: neutral, so no service can tell which check it is in. */

@@ -27,3 +27,24 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
     });
   });
 }
+
+/** Ports unclaimedPort() handed out, with when: a port is free until its instance binds it, which takes seconds. */
+const handedOut = new Map<number, number>();
+const HELD_MS = 60_000;
+
+/**
+ * A free loopback port this process has not handed out in the last minute. The OS may give the same free port to two
+ * calls in a row, and an instance takes seconds to bind the one it got: two instances started one after the other
+ * would otherwise both be told to listen on it.
+ */
+export async function unclaimedPort(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const now = Date.now();
+    for (const [port, at] of handedOut) if (now - at > HELD_MS) handedOut.delete(port);
+    const port = await freePort(host);
+    if (!handedOut.has(port) || attempt >= 50) {
+      handedOut.set(port, now);
+      return port;
+    }
+  }
+}

@@ -4,7 +4,7 @@ import type { ProjectSpec, ServiceSpec } from '../../compose/model.js';
 import type { ExecResult, ExitInfo, InstanceHandle, Runtime } from '../runtime.js';
 import { chooseLimiter } from './limits/choose-limiter.js';
 import { nodeHeapOption, type InstanceLimiter } from './limits/limiter.js';
-import { freePort } from '../../util/ports.js';
+import { unclaimedPort } from '../../util/ports.js';
 import { forEachLine } from './line-splitter.js';
 import { healthcheckArgv, runWithTimeout } from '../healthcheck-command.js';
 import { processStartTime, signalChildGroup } from '../../util/process-identity.js';
@@ -57,7 +57,7 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
     const started: InstanceHandle[] = [];
     for (let n = 0; n < count; n++) {
       const index = this.lowestFreeIndex(service.name);
-      const port = await freePort();
+      const port = await unclaimedPort();
       started.push(this.spawnInstance(service, { service: service.name, index, host: '127.0.0.1', port }));
     }
     return started;
@@ -66,7 +66,7 @@ export class ProcessRuntime extends EventEmitter implements Runtime {
   async restart(service: ServiceSpec, handle: InstanceHandle): Promise<InstanceHandle> {
     const previous = this.instances.get(key(handle));
     if (previous && previous.child.exitCode === null && previous.child.signalCode === null) await previous.exited;
-    return this.spawnInstance(service, { ...handle, port: await freePort() });
+    return this.spawnInstance(service, { ...handle, port: await unclaimedPort() });
   }
 
   async stop(handle: InstanceHandle, graceMs: number): Promise<void> {
