@@ -22,8 +22,9 @@ pool.on('error', (error) => console.error(`database connection lost: ${error.mes
 const store = new ProductStore(pool);
 
 const app = express();
-// /health, /ready, /info and a graceful stop (lab 01); the version comes from APP_VERSION.
-const service = lifecycle(app, 'catalog');
+// /health, /ready, /info and a graceful stop (lab 01); the version comes from APP_VERSION. Ready only while the
+// database answers (lab 06): without it this instance can serve nothing, but restarting it would not bring it back.
+const service = lifecycle(app, 'catalog', { dependencies: () => pool.query('SELECT 1') });
 
 // Lab 08: JSON logs carrying the request id, RED metrics at /metrics (observability.ts).
 observe(app);

@@ -19,8 +19,13 @@ interface Payment {
   status: 'approved';
 }
 
-// Every charge, in memory. Nothing stops the same order from being charged twice (lab 07).
+// Every charge, in memory: payment stands in for an external provider (its ledger is the provider's), so it runs one
+// instance (compose.yaml). Lab 07: a charge made with an idempotency key is made once. A caller that repeats a
+// request with the same key — because the answer to the first was lost — gets the first answer again, and is not
+// charged again (as Stripe's Idempotency-Key header works). Keys are kept with their request, so the same key with a
+// different request is refused; a request still being processed is waited for, not processed twice.
 const payments: Payment[] = [];
+const byKey = new Map<string, { request: string; answer: Promise<{ status: number; body: unknown }> }>();
 
 const app = express();
 // /health, /ready, /info and a graceful stop (lab 01); the version comes from APP_VERSION.
@@ -45,15 +50,35 @@ app.post('/payments', async (req, res) => {
     res.status(400).json({ error: 'expected {orderId: string, amountCents: positive integer}' });
     return;
   }
-  await new Promise((resolve) => setTimeout(resolve, LATENCY_MS));
-  if (Math.random() < FAILURE_RATE) {
-    res.status(502).json({ error: 'payment provider unavailable' });
+  const key = req.get('idempotency-key');
+  if (key === undefined) {
+    const { status, body } = await charge(orderId, amountCents);
+    res.status(status).json(body);
     return;
   }
+  const request = JSON.stringify([orderId, amountCents]);
+  let known = byKey.get(key);
+  if (known && known.request !== request) {
+    res.status(422).json({ error: `idempotency key ${key} was used for another payment request` });
+    return;
+  }
+  if (!known) {
+    known = { request, answer: charge(orderId, amountCents) };
+    byKey.set(key, known);
+  }
+  const { status, body } = await known.answer;
+  // A failed charge charged nothing: the next try with this key may charge.
+  if (status >= 500 && byKey.get(key) === known) byKey.delete(key);
+  res.status(status).json(body);
+});
+
+async function charge(orderId: string, amountCents: number): Promise<{ status: number; body: unknown }> {
+  await new Promise((resolve) => setTimeout(resolve, LATENCY_MS));
+  if (Math.random() < FAILURE_RATE) return { status: 502, body: { error: 'payment provider unavailable' } };
   const payment: Payment = { paymentId: randomUUID(), orderId, amountCents, status: 'approved' };
   payments.push(payment);
-  res.status(201).json(payment);
-});
+  return { status: 201, body: payment };
+}
 
 app.get('/payments', (_req, res) => {
   res.json(payments);
