@@ -40,8 +40,7 @@ export interface Observation {
   value: number | undefined;
 }
 
-/** What shaped the result, beyond the formula. */
-/** `hand`: a count set with `tall scale` standing (the autoscaler's, not the decision's) */
+/** What shaped the result, beyond the formula (`hand`: a count set with `tall scale` standing — the autoscaler's, not decide()'s). */
 export type Limit = 'tolerance' | 'window' | 'rate' | 'max' | 'min' | 'no-metric' | 'hand';
 
 export interface Decision {

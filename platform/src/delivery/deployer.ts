@@ -103,7 +103,7 @@ export class Deployer {
       } else if (failure.action === 'continue') {
         this.parts.fleet.install(spec);
         const behind = this.parts.fleet.instancesOf(service).filter((instance) => !instance.standby && instance.spec.version !== version).length;
-        say('deploy-failed', `deploy ${service} v${version} done despite failures (failure_action: continue): ${failure.reason}${behind ? `; ${behind} instance${behind === 1 ? '' : 's'} still run${behind === 1 ? 's' : ''} v${previous.version}` : ''}`);
+        say('deployed', `deploy ${service} v${version} done despite failures (failure_action: continue): ${failure.reason}${behind ? `; ${behind} instance${behind === 1 ? '' : 's'} still run${behind === 1 ? 's' : ''} v${previous.version}` : ''}`);
       } else {
         outcome = 'paused';
         this.parts.fleet.install(spec);
