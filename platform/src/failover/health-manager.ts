@@ -1,7 +1,7 @@
 import type { ServiceSpec } from '../compose/model.js';
 import type { InstanceHandle, Runtime } from '../runtimes/runtime.js';
 import { machineLoad } from './machine-load.js';
-import { httpProbe, type ProbeResult } from './probes.js';
+import { httpProbe } from './probes.js';
 
 /** How often a starting instance is asked whether it is ready, so `up` returns soon after it is. */
 const STARTUP_PROBE_INTERVAL_MS = 150;
@@ -59,8 +59,7 @@ export class InstanceHealth {
     const declared = this.service.tall.readiness;
     const probe = declared ?? IMPLICIT_READINESS;
     const { host, port } = this.handle;
-    let result = await httpProbe(host, port, probe.path, probe.timeoutMs, !declared);
-    if (!result.ok && result.timedOut && this.ready && !this.stopped) result = await this.secondOpinion(probe.path, probe.timeoutMs, !declared, result);
+    const result = await httpProbe(host, port, probe.path, probe.timeoutMs, !declared);
     if (this.stopped) return;
     if (result.ok) {
       this.readinessFailures = 0;
@@ -97,19 +96,6 @@ export class InstanceHealth {
     const answer = await httpProbe(this.handle.host, this.handle.port, '/', Math.max(timeoutMs, 2000), true);
     if (answer.ok) this.callbacks.onInconclusive?.(`healthcheck timed out after ${timeoutMs} ms while the machine is overloaded (${load.describe}), but the instance answers (${answer.detail}): not counted`);
     return answer.ok;
-  }
-
-  /**
-   * The same for readiness: a ready instance whose probe timed out on an overloaded machine is asked once more, with
-   * more time. If it answers ready then, the miss is not counted — one slow moment of the machine would otherwise take
-   * every instance of a service out of the route at once. An answer that says not ready, or none again, counts.
-   */
-  private async secondOpinion(path: string, timeoutMs: number, anyAnswer: boolean, first: ProbeResult): Promise<ProbeResult> {
-    const load = machineLoad();
-    if (!load.overloaded) return first;
-    const answer = await httpProbe(this.handle.host, this.handle.port, path, Math.max(timeoutMs * 3, 3000), anyAnswer);
-    if (answer.ok) this.callbacks.onInconclusive?.(`readiness probe: ${first.detail} while the machine is overloaded (${load.describe}), but asked again ${answer.detail}: not counted`);
-    return answer;
   }
 
   private setReady(ready: boolean, detail: string): void {

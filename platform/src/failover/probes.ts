@@ -3,8 +3,6 @@ import http from 'node:http';
 export interface ProbeResult {
   ok: boolean;
   detail: string;
-  /** no answer within the time limit (as opposed to an answer that says no, or a refused connection) */
-  timedOut?: boolean;
 }
 
 /**
@@ -22,7 +20,7 @@ export function httpProbe(host: string, port: number, path: string, timeoutMs: n
     });
     req.on('timeout', () => {
       req.destroy();
-      resolve({ ok: false, detail: `GET ${path} gave no answer within ${timeoutMs} ms`, timedOut: true });
+      resolve({ ok: false, detail: `GET ${path} gave no answer within ${timeoutMs} ms` });
     });
     req.on('error', (error) => resolve({ ok: false, detail: `GET ${path} failed: ${error.message}` }));
   });
