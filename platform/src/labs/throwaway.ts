@@ -192,26 +192,21 @@ export interface StartedEnvironment {
  * still resolve.
  */
 export async function startEnvironment(slot: Slot, name: string, request: EnvironmentRequest, options: RunOptions & { timeoutMs: number }): Promise<StartedEnvironment> {
-  let composeFile = join(slot.services, 'compose.yaml');
-  let containment = slot.containment;
   const servicesDir = request.writable ? writableCopy(slot, name) : undefined;
-  if (servicesDir) {
-    // Its own folder: the variant goes into the copy's compose.yaml, where relative paths resolve as they are.
-    composeFile = join(servicesDir, 'compose.yaml');
-    if (request.compose || request.only) {
-      const document = readComposeDocument(composeFile);
-      if (request.only) keepOnly(document, request.only);
-      request.compose?.(document);
-      writeFileSync(composeFile, stringify(document, { aliasDuplicateObjects: false }));
-    }
-    if (containment) containment = { ...containment, servicesDir, writable: [...containment.writable, servicesDir] };
-  } else if (request.compose || request.only) {
+  let composeFile = join(servicesDir ?? slot.services, 'compose.yaml');
+  let containment = slot.containment;
+  if (servicesDir && containment) containment = { ...containment, servicesDir, writable: [...containment.writable, servicesDir] };
+  if (request.compose || request.only) {
     const document = readComposeDocument(composeFile);
     if (request.only) keepOnly(document, request.only);
     request.compose?.(document);
-    absolutize(document, slot.services);
-    ensurePrivateDir(join(slot.dir, 'variants'));
-    composeFile = join(slot.dir, 'variants', `${name}.yaml`);
+    if (!servicesDir) {
+      // The shared copy stays as checked: the variant is written beside it, its relative paths made absolute.
+      absolutize(document, slot.services);
+      ensurePrivateDir(join(slot.dir, 'variants'));
+      composeFile = join(slot.dir, 'variants', `${name}.yaml`);
+    }
+    // A writable environment's own folder takes the variant in its compose.yaml, where relative paths resolve as they are.
     writeFileSync(composeFile, stringify(document, { aliasDuplicateObjects: false }));
   }
   const variables = { ...configVariables(slot, request.config ?? request.name), ...(request.variables ?? {}) };
