@@ -9,6 +9,9 @@ import { measure, RouterWindow, type Measurement } from './metric-sources.js';
 /** The least time a count set by hand stands on an autoscaled service (the kit's default scale-down window). */
 export const MANUAL_HOLD_MS = 30_000;
 
+/** How long a count set by hand stands on a service with this policy. */
+const handHoldMs = (policy: AutoscalePolicy) => Math.max(policy.scaleDownWindowMs, MANUAL_HOLD_MS);
+
 /** What `tall ps --json`, the dashboard and /metrics show of an autoscaled service. */
 export interface AutoscaleStatus {
   metric: AutoscaleMetric;
@@ -111,7 +114,7 @@ export class Autoscaler {
   async scaleByHand<T>(service: string, apply: () => Promise<T>): Promise<{ result: T; holdMs?: number }> {
     const policy = this.policies.find((entry) => entry.service.name === service)?.policy;
     if (!policy) return { result: await apply() };
-    const holdMs = Math.max(policy.scaleDownWindowMs, MANUAL_HOLD_MS);
+    const holdMs = handHoldMs(policy);
     this.busy.add(service);
     try {
       return { result: await apply(), holdMs };
@@ -181,7 +184,7 @@ export function describeDecision(name: string, policy: AutoscalePolicy, measured
     max: ` (${decision.raw} wanted; max is ${policy.max})`,
     min: ` (min is ${policy.min})`,
     rate: ` (${decision.raw} wanted; at most max(4, 100 %) more within ${RATE_PERIOD_MS / 1000} s)`,
-    hand: ` (${decision.raw} wanted; a count set by hand with "tall scale" stands for ${Math.max(policy.scaleDownWindowMs, MANUAL_HOLD_MS) / 1000} s)`,
+    hand: ` (${decision.raw} wanted; a count set by hand with "tall scale" stands for ${handHoldMs(policy) / 1000} s)`,
     window: ` (${decision.raw} wanted; the ${decision.raw < decision.desired ? `${policy.scaleDownWindowMs / 1000} s scale-down` : `${policy.scaleUpWindowMs / 1000} s scale-up`} window holds it at ${decision.desired})`,
   };
   return `autoscale ${name}: ${label} ${value}${unit} ${comparison} ${policy.target}${unit}${over} → ${replicas} → ${decision.desired}${decision.limitedBy ? held[decision.limitedBy] ?? '' : ''}`;
