@@ -1,8 +1,7 @@
 // The stack's way in: what tall's router does for the shop on one machine, here in a container on the stack's overlay
 // network. /<route>/rest goes to http://<task>:<port>/rest, round-robin over the tasks Swarm's DNS lists for the service
-// (tasks.<service>: the running, healthy ones). Not the service's virtual IP: a container that is not a task of the
-// swarm cannot reach that (IPVS runs in the tasks' own namespaces). Dependency-free on purpose: it runs in the plain
-// Node base image, mounted read-only.
+// (tasks.<service>: the running, healthy ones; the stack's services use DNS round-robin, no virtual IP).
+// Dependency-free on purpose: it runs in the plain Node base image, mounted read-only.
 import dns from 'node:dns/promises';
 import http from 'node:http';
 

@@ -143,6 +143,7 @@ async function startGateway(target: SwarmTarget, routes: { route: string; servic
 async function converged(stack: string, progress: (line: string) => void): Promise<{ name: string; replicas: string; image: string }[]> {
   let last = '';
   let services: { name: string; replicas: string; image: string }[] = [];
+  const behind = () => services.filter((service) => !/^(\d+)\/\1\b/.test(service.replicas));
   await waitUntil(`every service of ${stack} to run its replicas`, async () => {
     const listed = await runDockerRaw(['service', 'ls', '--filter', `label=com.docker.stack.namespace=${stack}`, '--format', '{{.Name}}\t{{.Replicas}}\t{{.Image}}']);
     services = listed.stdout.split('\n').filter(Boolean).map((line) => {
@@ -158,15 +159,26 @@ async function converged(stack: string, progress: (line: string) => void): Promi
     const line = services.map((service) => `${service.name} ${service.replicas}`).join(' · ');
     if (line !== last) progress(line);
     last = line;
-    return services.length > 0 && services.every((service) => /^(\d+)\/\1\b/.test(service.replicas)) && states.every((state) => state === '' || state === 'completed');
-  }, CONVERGE_TIMEOUT_MS);
+    return services.length > 0 && behind().length === 0 && states.every((state) => state === '' || state === 'completed');
+  }, CONVERGE_TIMEOUT_MS, async () => {
+    // What the tasks that keep failing last said: the reason a learner needs, instead of "it timed out".
+    const reasons = await Promise.all(behind().map(async (service) => {
+      const tasks = await runDockerRaw(['service', 'ps', service.name, '--no-trunc', '--format', '{{.Error}}']);
+      const logs = await runDockerRaw(['service', 'logs', '--tail', '3', '--no-task-ids', service.name], { timeoutMs: 15_000 });
+      return `${service.name} ${service.replicas}: ${tasks.stdout.split('\n').find(Boolean) ?? 'no task has failed yet'}${logs.stdout.trim() ? `; its last lines: ${logs.stdout.trim().split('\n').map((line) => line.replace(/^\S+\s+\|\s?/, '')).join(' / ')}` : ''}`;
+    }));
+    return reasons.join('\n');
+  });
   return services;
 }
 
-async function waitUntil(what: string, done: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+async function waitUntil(what: string, done: () => Promise<boolean>, timeoutMs: number, why: () => Promise<string> = async () => ''): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
-    if (Date.now() > deadline) throw new UserError(`gave up waiting for ${what} after ${timeoutMs / 1000} s`, 'see docker service ls and docker service ps <service> --no-trunc');
+    if (Date.now() > deadline) {
+      const detail = await why();
+      throw new UserError(`gave up waiting for ${what} after ${timeoutMs / 1000} s${detail ? `:\n${detail}` : ''}`, 'see docker service ls and docker service ps <service> --no-trunc');
+    }
     await new Promise((resolve) => setTimeout(resolve, 1500));
   }
 }

@@ -30,7 +30,9 @@ export const passwordVariable = (instance: string) => `TALL_SWARM_${sqlName(inst
  * The compose file as a Swarm stack: Swarm reads `deploy:` itself (replicas, update_config, restart_policy,
  * resources), so those carry over as they are; the healthcheck is Swarm's only probe (it gates traffic and restarts a
  * task), so a service with only x-tall.readiness gets that as its healthcheck; data services become services with a
- * volume, their passwords referred to by variable.
+ * volume, their passwords referred to by variable. Every service is found by DNS round-robin (endpoint_mode dnsrr), not
+ * a virtual IP: VIPs need the kernel's IPVS, which some machines lack (this kit's CI machines: connections to a VIP
+ * fail with EHOSTUNREACH), while DNS answers everywhere.
  */
 export function swarmStack(project: ProjectSpec, options: SwarmStackOptions): SwarmStack {
   const services: Record<string, unknown> = {};
@@ -46,7 +48,7 @@ export function swarmStack(project: ProjectSpec, options: SwarmStackOptions): Sw
       volumes: [`${data.name}-data:/var/lib/postgresql/data`],
       healthcheck: { test: ['CMD', 'pg_isready', '-U', user, '-d', user], interval: '5s', timeout: '3s', retries: 5, start_period: '30s' },
       networks: [STACK_NETWORK],
-      deploy: { replicas: 1, restart_policy: { condition: 'any' } },
+      deploy: { replicas: 1, endpoint_mode: 'dnsrr', restart_policy: { condition: 'any' } },
     };
   }
   for (const service of project.services) {
@@ -61,6 +63,7 @@ export function swarmStack(project: ProjectSpec, options: SwarmStackOptions): Sw
       networks: [STACK_NETWORK],
       deploy: {
         replicas: service.tall.autoscale?.min ?? service.replicas,
+        endpoint_mode: 'dnsrr',
         ...(update ? {
           update_config: { parallelism: update.parallelism, delay: `${update.delayMs}ms`, order: update.order, failure_action: update.failureAction, monitor: `${update.monitorMs}ms`, max_failure_ratio: update.maxFailureRatio },
           rollback_config: { parallelism: update.parallelism, order: update.order },

@@ -42,7 +42,7 @@ export function notExpressed(project: ProjectSpec, target: Orchestrator): Unmapp
     if (tall.bind?.length) {
       add(service.name, `x-tall.bind: [${tall.bind.join(', ')}]`, target === 'kubernetes'
         ? 'no marketplace: each data service is a StatefulSet here, its URL put together from a Secret; operators (CloudNativePG) or a cloud\'s managed database do backups, failover and upgrades; VCAP_SERVICES has no equivalent'
-        : 'no marketplace: each data service is a service with a volume; its password a Swarm secret; backups are yours');
+        : 'no marketplace: each data service is a service with a volume, its password given to the deploy as a variable (a Swarm secret is a file the app would have to read); backups and failover are yours');
     }
   }
   return found;

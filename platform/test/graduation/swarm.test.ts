@@ -7,6 +7,7 @@ import { dockerEngineAnswers } from '../support/docker-engine.js';
 import { TallSandbox, waitFor } from '../support/tall-cli.js';
 
 const MINI = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/mini');
+const DATA = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/data');
 const engine = dockerEngineAnswers();
 const swarmState = () => execFileSync('docker', ['info', '--format', '{{.Swarm.LocalNodeState}}'], { encoding: 'utf8' }).trim();
 const wasInSwarm = engine && swarmState() === 'active';
@@ -117,6 +118,25 @@ describe.skipIf(!engine)('tall graduate swarm: the same compose file as a Docker
     expect(load.ok).toBeGreaterThan(0);
     expect(load.greetings.rolled).toBeGreaterThan(0);
     expect((await (await fetch(`${deployed.gatewayUrl}/echo/after`)).json() as { greeting: string }).greeting).toBe('rolled');
+  });
+
+  it('a data service is a service with a volume: the bound app writes and reads its rows through DATABASE_URL', async () => {
+    const data = new TallSandbox(DATA);
+    const dataPort = await freePort();
+    try {
+      const stack = await data.json<Deployed>(['graduate', 'swarm', '--port', String(dataPort)]);
+      expect(stack.services.map((service) => service.name).sort()).toEqual(['data_app-db', 'data_dbapp']);
+      expect(execFileSync('cat', [`${data.stateDir}/default/swarm/stack.yaml`], { encoding: 'utf8' })).not.toMatch(/[0-9a-f]{36}/);
+      const written = await waitFor('dbapp to write a row (its database may still be starting)', async () => {
+        const answer = await fetch(`${stack.gatewayUrl}/dbapp/rows?value=on-swarm`, { method: 'POST' }).catch(() => undefined);
+        return answer?.status === 201 ? answer : undefined;
+      }, 90_000);
+      expect(written.status).toBe(201);
+      expect(((await (await fetch(`${stack.gatewayUrl}/dbapp/rows`)).json()) as { rows: { value: string }[] }).rows.map((row) => row.value)).toContain('on-swarm');
+    } finally {
+      await data.run(['graduate', 'swarm', '--remove']);
+      execFileSync('sh', ['-c', 'docker volume rm data_app-db-data >/dev/null 2>&1 || true']);
+    }
   });
 
   it('--remove takes the stack and its gateway away', async () => {
