@@ -1,4 +1,5 @@
 import type { Healthcheck, ProjectSpec, ServiceSpec } from '../compose/model.js';
+import { DEFAULT_UPDATE_CONFIG } from '../compose/normalize-service.js';
 import { findService } from '../data-services/catalog.js';
 import { sqlName } from '../data-services/credentials.js';
 import { notExpressed, type Unmapped } from './unmapped.js';
@@ -53,7 +54,8 @@ export function swarmStack(project: ProjectSpec, options: SwarmStackOptions): Sw
   }
   for (const service of project.services) {
     const probe = service.healthcheck ?? readinessAsHealthcheck(service);
-    const update = service.updateConfig;
+    // Without update_config, what `tall deploy` does (DEFAULT_UPDATE_CONFIG), which is not quite Swarm's own default.
+    const update = service.updateConfig ?? DEFAULT_UPDATE_CONFIG;
     services[service.name] = {
       image: options.images[service.name] ?? service.image,
       environment: { ...escapeDollars(service.environment), HOST: '0.0.0.0', ...bindings(service, project) },
@@ -64,10 +66,8 @@ export function swarmStack(project: ProjectSpec, options: SwarmStackOptions): Sw
       deploy: {
         replicas: service.tall.autoscale?.min ?? service.replicas,
         endpoint_mode: 'dnsrr',
-        ...(update ? {
-          update_config: { parallelism: update.parallelism, delay: `${update.delayMs}ms`, order: update.order, failure_action: update.failureAction, monitor: `${update.monitorMs}ms`, max_failure_ratio: update.maxFailureRatio },
-          rollback_config: { parallelism: update.parallelism, order: update.order },
-        } : { update_config: { parallelism: 1, order: 'start-first', failure_action: 'rollback' } }),
+        update_config: { parallelism: update.parallelism, delay: `${update.delayMs}ms`, order: update.order, failure_action: update.failureAction, monitor: `${update.monitorMs}ms`, max_failure_ratio: update.maxFailureRatio },
+        rollback_config: { parallelism: update.parallelism, order: update.order },
         restart_policy: restartPolicy(service),
         resources: { limits: { cpus: String(service.limits.cpus), memory: `${Math.round(service.limits.memoryBytes / 1024 / 1024)}M` } },
       },

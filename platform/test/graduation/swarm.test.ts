@@ -79,10 +79,11 @@ describe.skipIf(!engine)('tall graduate swarm: the same compose file as a Docker
     expect(deployed.services.map((service) => [service.name, service.replicas.split(' ')[0]])).toEqual(expect.arrayContaining([['mini_echo', '2/2'], ['mini_slow', '1/1']]));
     expect(deployed.unmapped).toEqual(expect.arrayContaining([expect.objectContaining({ service: 'slow', setting: 'x-tall.balance: least-connection' })]));
     // Swarm's own settings, from the file: replicas, the healthcheck, restart and update policies.
-    const spec = JSON.parse(execFileSync('docker', ['service', 'inspect', 'mini_slow', '--format', '{{json .Spec}}'], { encoding: 'utf8' })) as { TaskTemplate: { ContainerSpec: { Healthcheck: { Test: string[] } }; RestartPolicy: { Condition: string } }; UpdateConfig: { Order: string } };
+    const spec = JSON.parse(execFileSync('docker', ['service', 'inspect', 'mini_slow', '--format', '{{json .Spec}}'], { encoding: 'utf8' })) as { TaskTemplate: { ContainerSpec: { Healthcheck: { Test: string[] } }; RestartPolicy: { Condition: string } }; UpdateConfig: { Order: string; FailureAction: string } };
     expect(spec.TaskTemplate.ContainerSpec.Healthcheck.Test.join(' ')).toContain('/live');
     expect(spec.TaskTemplate.RestartPolicy.Condition).toBe('any');
-    expect(spec.UpdateConfig.Order).toBe('start-first');
+    // No update_config in the file: what `tall deploy` does (stop-first, roll back on failure), not Swarm's own pause.
+    expect(spec.UpdateConfig).toMatchObject({ Order: 'stop-first', FailureAction: 'rollback' });
 
     const seen = new Set<string>();
     for (let i = 0; i < 8; i++) {
