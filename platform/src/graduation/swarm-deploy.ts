@@ -6,7 +6,7 @@ import YAML from 'yaml';
 import type { ProjectSpec } from '../compose/model.js';
 import { UserError } from '../control-plane/user-error.js';
 import { chooseBaseImage, nodeBaseImage, postgresBaseImage } from '../runtimes/docker/base-image.js';
-import { DockerCommandError, runDockerRaw } from '../runtimes/docker/docker-cli.js';
+import { docker, runDockerRaw } from '../runtimes/docker/docker-cli.js';
 import { dockerAvailable } from '../runtimes/docker/docker-availability.js';
 import { dockerImages } from '../runtimes/docker/docker-images.js';
 import { buildServiceBundles } from '../runtimes/docker/service-bundles.js';
@@ -61,7 +61,7 @@ export async function deployToSwarm(project: ProjectSpec, target: SwarmTarget, o
       progress(`building ${images[service.name]}`);
       const build = service.build!;
       const args = ['build', '-t', images[service.name]!, '--build-arg', `NODE_IMAGE=${node.image}`, ...Object.entries(build.args).filter(([name]) => name !== 'NODE_IMAGE').flatMap(([name, value]) => ['--build-arg', `${name}=${value}`]), ...(build.dockerfile ? ['-f', join(build.context, build.dockerfile)] : []), build.context];
-      await must(args, 600_000);
+      await docker(args, { timeoutMs: 600_000 });
     }
   }
   const postgres = project.dataServices?.length ? (await chooseBaseImage(postgresBaseImage(), dockerImages(), process.env.TALL_POSTGRES_IMAGE || undefined, progress)).image : 'postgres:15';
@@ -72,7 +72,7 @@ export async function deployToSwarm(project: ProjectSpec, target: SwarmTarget, o
   writePrivateFile(stackFile, `# docker stack deploy of ${project.file} (tall graduate swarm); passwords are variables, given to the deploy only\n${YAML.stringify(rendered.stack, { lineWidth: 0 })}`);
   const passwords = dataPasswords(target.stateDir, project);
   progress(`docker stack deploy ${target.stack} (${project.services.length} services${project.dataServices?.length ? `, ${project.dataServices.length} data services` : ''})`);
-  await must(['stack', 'deploy', '--prune', '--compose-file', stackFile, target.stack], 180_000, { ...process.env, ...Object.fromEntries(rendered.secretVariables.map((name) => [name, passwords[name]!])) });
+  await docker(['stack', 'deploy', '--prune', '--compose-file', stackFile, target.stack], { timeoutMs: 180_000, env: { ...process.env, ...Object.fromEntries(rendered.secretVariables.map((name) => [name, passwords[name]!])) } });
 
   await startGateway(target, rendered.routes, (await chooseBaseImage(nodeBaseImage(), dockerImages(), process.env.TALL_NODE_IMAGE || undefined, () => undefined)).image, progress);
   const services = await converged(target.stack, progress);
@@ -92,7 +92,7 @@ export async function removeFromSwarm(target: SwarmTarget, progress: (line: stri
   const listed = await runDockerRaw(['stack', 'ls', '--format', '{{.Name}}']);
   if (!listed.stdout.split('\n').includes(target.stack)) return { removed: false, volumes: [] };
   progress(`docker stack rm ${target.stack}`);
-  await must(['stack', 'rm', target.stack], 120_000);
+  await docker(['stack', 'rm', target.stack], { timeoutMs: 120_000 });
   await waitUntil(`the stack ${target.stack} to be gone`, async () => {
     const left = await runDockerRaw(['network', 'ls', '--filter', `label=com.docker.stack.namespace=${target.stack}`, '--format', '{{.Name}}']);
     const tasks = await runDockerRaw(['ps', '-a', '--filter', `label=com.docker.stack.namespace=${target.stack}`, '--format', '{{.ID}}']);
@@ -103,14 +103,14 @@ export async function removeFromSwarm(target: SwarmTarget, progress: (line: stri
 }
 
 async function ensureSwarm(init: boolean, progress: (line: string) => void): Promise<boolean> {
-  const [state, manager] = (await must(['info', '--format', '{{.Swarm.LocalNodeState}}|{{.Swarm.ControlAvailable}}'], 30_000)).trim().split('|');
+  const [state, manager] = (await docker(['info', '--format', '{{.Swarm.LocalNodeState}}|{{.Swarm.ControlAvailable}}'], { timeoutMs: 30_000 })).trim().split('|');
   if (state === 'active') {
     if (manager !== 'true') throw new UserError('this Docker engine is a worker of a swarm: stacks are deployed on a manager', 'point the docker CLI at a manager (docker context use …), then try again');
     return false;
   }
   if (!init) throw new UserError(`this Docker engine is not part of a swarm (its swarm state: ${state})`, 'make it a single-node swarm: npx tall graduate swarm --init (runs docker swarm init), or point the docker CLI at a swarm manager (docker context use …)');
   progress('docker swarm init --advertise-addr 127.0.0.1 (a single-node swarm on this machine; docker swarm leave --force undoes it)');
-  await must(['swarm', 'init', '--advertise-addr', '127.0.0.1'], 60_000);
+  await docker(['swarm', 'init', '--advertise-addr', '127.0.0.1'], { timeoutMs: 60_000 });
   return true;
 }
 
@@ -181,10 +181,4 @@ async function waitUntil(what: string, done: () => Promise<boolean>, timeoutMs: 
     }
     await new Promise((resolve) => setTimeout(resolve, 1500));
   }
-}
-
-async function must(args: string[], timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<string> {
-  const result = await runDockerRaw(args, { timeoutMs, env });
-  if (result.code !== 0) throw new DockerCommandError(args, result);
-  return result.stdout;
 }

@@ -3,6 +3,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import YAML from 'yaml';
 import { ComposeError } from '../../compose/errors.js';
+import { UserError } from '../../control-plane/user-error.js';
 import type { ProjectSpec } from '../../compose/model.js';
 import { parseCompose } from '../../compose/parse-compose.js';
 import type { Environment } from '../../environments/environment.js';
@@ -37,7 +38,7 @@ export function registerGraduate(program: Command): void {
       const target: SwarmTarget = { stack: env.name === 'default' ? name : `${name}-${env.name}`, stateDir: join(env.stateDir, 'swarm'), port: Number.parseInt(options.port, 10) };
       const progress = options.json ? () => undefined : (line: string) => console.log(color.dim(line));
       if (options.remove) {
-        const outcome = await removeFromSwarm(target, progress);
+        const outcome = await explained(removeFromSwarm(target, progress));
         if (options.json) return printJson({ stack: target.stack, ...outcome });
         if (!outcome.removed) return console.log(`no stack "${target.stack}" on this swarm; nothing to remove`);
         console.log(color.green(`✔ stack ${target.stack} and its gateway removed`));
@@ -46,7 +47,7 @@ export function registerGraduate(program: Command): void {
       }
       // The services reach each other through the gateway, as through tall's router.
       const project = readProject(env, 'http://' + target.stack + '-gateway:8080');
-      const deployed = await deployToSwarm(project, target, { init: Boolean(options.init), progress });
+      const deployed = await explained(deployToSwarm(project, target, { init: Boolean(options.init), progress }));
       if (options.json) return printJson(deployed);
       printWarnings(project.warnings);
       console.log(color.green(`✔ stack ${deployed.stack} deployed${deployed.initialized ? ' (on a single-node swarm made now)' : ''}: every service runs its replicas`));
@@ -65,11 +66,11 @@ export function registerGraduate(program: Command): void {
     .option('--file <compose>', 'compose file (default services/compose.yaml)')
     .option('--env <name>', 'environment whose variables to use (services/environments/<name>.env)', process.env.TALL_ENV ?? 'default')
     .option('--json', 'print what was written as JSON')
-    .action((options: GraduateOptions & { out: string; registry: string; tag: string; routerUrl: string }) => {
+    .action(async (options: GraduateOptions & { out: string; registry: string; tag: string; routerUrl: string }) => {
       const env = environment(options.env, options.file);
       const project = readProject(env, options.routerUrl);
       const name = projectName(env);
-      const output = kubernetesManifests(project, { project: name, registry: options.registry, tag: options.tag });
+      const output = await explained(Promise.resolve().then(() => kubernetesManifests(project, { project: name, registry: options.registry, tag: options.tag })));
       const out = resolve(options.out);
       const files = writeKubernetes(out, output, env.envFile);
       const objects = output.files.flatMap((file) => file.objects.map((object) => ({ file: `${file.name}.yaml`, kind: object.kind, name: object.metadata?.name ?? '' })));
@@ -91,6 +92,16 @@ export function registerGraduate(program: Command): void {
       console.log(`  ${join(relative(process.cwd(), out) || '.', 'create-secrets.sh')}${env.envFile ? ` ${relative(process.cwd(), env.envFile)}` : ''}   (the Secrets, from the environment file)`);
       console.log(`  kubectl apply -k ${relative(process.cwd(), out) || '.'}`);
     });
+}
+
+/** A build or docker command that failed says so as an error with what to look at, not as a stack trace. */
+async function explained<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new CliError((error as Error).message, 'fix what the message names, then run it again; docker service ls and docker service ps <service> --no-trunc show the stack');
+  }
 }
 
 /** The compose file as `tall up` would read it, with the services reaching each other at `routerUrl`. */

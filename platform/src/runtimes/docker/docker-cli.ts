@@ -36,7 +36,7 @@ export function runDockerRaw(args: string[], options: { timeoutMs?: number; env?
 }
 
 /** Runs `docker <args>` and returns stdout; throws DockerCommandError on failure. */
-export async function docker(args: string[], options: { timeoutMs?: number } = {}): Promise<string> {
+export async function docker(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
   const result = await runDockerRaw(args, options);
   if (result.code !== 0) throw new DockerCommandError(args, result);
   return result.stdout;
