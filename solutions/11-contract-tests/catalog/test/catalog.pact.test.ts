@@ -52,7 +52,7 @@ describe('catalog, as a provider', () => {
       logLevel: 'warn',
       // The provider states the consumers name, made true in catalog's own database before each interaction.
       stateHandlers: {
-        'a product exists': async (params) => {
+        'a product exists': async (params: unknown) => {
           const { id, priceCents } = params as { id: string; priceCents: number };
           await pool.query(
             `INSERT INTO products (id, name, price_cents, stock) VALUES ($1, 'Contract test product', $2, 5)
@@ -61,7 +61,7 @@ describe('catalog, as a provider', () => {
           );
           return undefined;
         },
-        'no product has the id': async (params) => {
+        'no product has the id': async (params: unknown) => {
           await pool.query('DELETE FROM products WHERE id = $1', [(params as { id: string }).id]);
           return undefined;
         },

@@ -1,6 +1,8 @@
-// Starts this service as it runs on the platform — `node --import tsx src/index.ts`, its own process — on a free port of
-// 127.0.0.1, with the environment the test gives, and waits until GET /ready answers 200. Lab 11's contract tests run
-// the real service this way: nothing in src/ changes for a test.
+// Lab 11's test helper. Copy it into each service:   cp labs/11-contract-tests/run-service.ts services/<service>/test/
+//
+// Starts the service as it runs on the platform — `node --import tsx src/index.ts`, a process of its own — on a free
+// port of 127.0.0.1, with the environment the test gives, and waits until GET /ready answers 200. The contract tests
+// run the real service this way: nothing in src/ changes for a test.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
