@@ -224,7 +224,7 @@ function breakingChange(provider: Provider): Change {
     return pick<() => Change>([
       () => renameKey('priceCents', `price${pick(['', 'In', 'Amount', 'Value'])}_${hex(2)}`),
       () => dropKey('priceCents'),
-      () => ({ what: 'priceCents turned into a string ("1250" instead of 1250)', edit: `if ("priceCents" in o) o.priceCents = String(o.priceCents);` }),
+      () => ({ what: 'priceCents turned into a string (e.g. "1250" for 1250)', edit: `if ("priceCents" in o) o.priceCents = String(o.priceCents);` }),
     ])();
   }
   return pick<() => Change>([
@@ -313,8 +313,11 @@ export default defineChecks({
           if (problem) problems.push(`${provider}: ${problem}`);
         }
         if (problems.length > 0) fail(`orders' tests passed, but the pacts they wrote do not say what orders needs:\n${problems.map((line) => `  - ${line}`).join('\n')}`);
-        const counts = PROVIDERS.map((provider) => `${interactions(pacts, provider).length} with ${provider}`).join(', ');
-        return `orders' tests passed and wrote ${pacts.length} pact${pacts.length === 1 ? '' : 's'}: ${counts} interaction(s)`;
+        const counts = PROVIDERS.map((provider) => {
+          const count = interactions(pacts, provider).length;
+          return `${count} interaction${count === 1 ? '' : 's'} with ${provider}`;
+        }).join(', ');
+        return `orders' tests passed and wrote ${pacts.length} pact${pacts.length === 1 ? '' : 's'}: ${counts}`;
       },
     },
     {
