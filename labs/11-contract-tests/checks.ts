@@ -52,7 +52,7 @@ function requireTestScript(ctx: CheckContext, service: string): void {
     fail(`${service}/package.json is not valid JSON: ${(error as Error).message}`);
   }
   if (typeof script !== 'string' || !script.trim() || /no test specified/.test(script)) {
-    fail(`${service}/package.json has no "test" script; expected one that runs its contract tests, e.g. "test": "vitest run" (README, step ${service === 'orders' ? 2 : 4})`);
+    fail(`${service}/package.json has no "test" script; expected one that runs its contract tests, e.g. "test": "vitest run" (README, step 1)`);
   }
 }
 
