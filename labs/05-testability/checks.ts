@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { defineChecks, fail, type CheckContext, type CommandRun } from '../../platform/src/labs/check-api.js';
+import { defineChecks, fail, TESTCONTAINERS, type CheckContext, type CommandRun } from '../../platform/src/labs/check-api.js';
 import { planMutants, type Mutant } from './mutants.js';
 
 /** One run of the tests: a Testcontainers start can take 10–30 s on a busy machine, more the first time (image pull). */
@@ -179,15 +179,18 @@ async function measureBaseline(ctx: CheckContext): Promise<Baseline> {
   const engine = await dockerAnswers(ctx);
   const stand = await decoy();
   try {
-    const watch = engine.ok ? watchContainers(ctx) : undefined;
-    const run = await runTests(ctx, stand.env);
-    // Stopped because this check ran out of time: no verdict on the tests, and nothing to remember for the next check.
-    if (ctx.abortSignal.aborted) fail('ran out of time while your tests ran');
-    const result: Baseline = { run, passed: run.code === 0, tests: testCount(run), decoyContacts: stand.contacts() };
-    if (!result.passed) ctx.note(`the end of "npm test"'s output:\n${tail(run, 40)}`);
-    if (watch) result.docker = await watch.done();
-    else result.dockerWhy = engine.why;
-    return result;
+    // Alone on the machine while it watches: another check's test containers must not be taken for these tests'.
+    return await ctx.exclusive(TESTCONTAINERS, async () => {
+      const watch = engine.ok ? watchContainers(ctx) : undefined;
+      const run = await runTests(ctx, stand.env);
+      // Stopped because this check ran out of time: no verdict on the tests, and nothing to remember for the next check.
+      if (ctx.abortSignal.aborted) fail('ran out of time while your tests ran');
+      const result: Baseline = { run, passed: run.code === 0, tests: testCount(run), decoyContacts: stand.contacts() };
+      if (!result.passed) ctx.note(`the end of "npm test"'s output:\n${tail(run, 40)}`);
+      if (watch) result.docker = await watch.done();
+      else result.dockerWhy = engine.why;
+      return result;
+    });
   } finally {
     stand.server.close();
   }
@@ -269,7 +272,7 @@ export default defineChecks({
         const killed: string[] = [];
         for (const mutant of plan.mutants) {
           // Same environment as the run as written: the stand-in database is not running now, so reading it fails either way.
-          const run = await runTests(ctx, { DATABASE_URL: undefined, VCAP_SERVICES: undefined, PGHOST: undefined, PGPORT: undefined, PGUSER: undefined, PGPASSWORD: undefined, PGDATABASE: undefined }, mutant.source);
+          const run = await ctx.exclusive(TESTCONTAINERS, () => runTests(ctx, { DATABASE_URL: undefined, VCAP_SERVICES: undefined, PGHOST: undefined, PGPORT: undefined, PGUSER: undefined, PGPASSWORD: undefined, PGDATABASE: undefined }, mutant.source));
           if (run.code === 0) survived.push(mutant);
           else killed.push(mutant.name);
           ctx.note(`${mutant.name} (${mutant.change}): ${run.code === 0 ? 'tests still PASS' : `tests fail (${run.timedOut ? 'time-out' : `exit ${run.code ?? run.signal}`})`}`);

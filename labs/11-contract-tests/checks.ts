@@ -8,7 +8,7 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defineChecks, fail, type CheckContext, type CommandRun } from '../../platform/src/labs/check-api.js';
+import { defineChecks, fail, TESTCONTAINERS, type CheckContext, type CommandRun } from '../../platform/src/labs/check-api.js';
 
 /** One `npm test`: a PostgreSQL to start (Testcontainers), a service or two to start, on a busy machine. */
 const TEST_RUN_MS = 240_000;
@@ -33,13 +33,17 @@ function outcome(run: CommandRun): string {
   return run.timedOut ? `did not finish within ${TEST_RUN_MS / 1000} s` : run.code === 0 ? 'passed' : `failed (exit ${run.code ?? run.signal})`;
 }
 
-/** Runs `npm test` in one service of a copy of services/. */
+/**
+ * Runs `npm test` in one service of a copy of services/. Catalog's tests start their own PostgreSQL with Testcontainers
+ * (lab 05), so they run while no other check watches for such containers.
+ */
 function npmTest(ctx: CheckContext, copy: string, service: string): Promise<CommandRun> {
-  return ctx.run('npm', ['test'], {
+  const run = () => ctx.run('npm', ['test'], {
     cwd: join(copy, service),
     env: { NO_COLOR: '1', FORCE_COLOR: '0', PACT_DO_NOT_TRACK: 'true', npm_config_update_notifier: 'false', npm_config_fund: 'false' },
     timeoutMs: TEST_RUN_MS,
   });
+  return service === 'catalog' ? ctx.exclusive(TESTCONTAINERS, run) : run();
 }
 
 function requireTestScript(ctx: CheckContext, service: string): void {

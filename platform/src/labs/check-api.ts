@@ -260,6 +260,12 @@ export interface CheckContext extends EnvironmentHandle {
   /** a line kept with the result (shown by `tall check --verbose` and in --json) */
   note(line: string): void;
   sleep(ms: number): Promise<void>;
+  /**
+   * Runs `work` while no other check on this machine runs work of the same name: for what one check's run could see or
+   * disturb of another's (containers Testcontainers starts, which a check counts and removes), when fakes, variants or
+   * a class's students are checked side by side. Waiting is noted.
+   */
+  exclusive<T>(name: string, work: () => Promise<T>): Promise<T>;
   /** polls `probe` until it returns something other than undefined/false; fails naming `what` when time runs out */
   waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs?: number): Promise<T>;
 }
@@ -323,3 +329,9 @@ export async function forEach(items: string[], check: (item: string) => Promise<
   if (groups.size === 0) return;
   fail([...groups].map(([template, names]) => (names.length === 1 ? template.split(placeholder).join(names[0]!) : `${names.join(', ')}: ${template}`)).join('\n'));
 }
+
+/**
+ * ctx.exclusive's name for a learner's test run that may start containers with Testcontainers: one check watches for
+ * such containers (and removes them), so no other check's must start meanwhile.
+ */
+export const TESTCONTAINERS = 'testcontainers';

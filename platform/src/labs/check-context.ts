@@ -26,6 +26,7 @@ import { runSql, sqlTarget, type ListedInstance } from './check-sql.js';
 import { driverFor } from '../runtimes/registry.js';
 import { runBounded } from './bounded-command.js';
 import { runLoad } from '../load/run-load.js';
+import { withMachineLocks } from '../util/machine-locks.js';
 
 /** The verbs that act on one environment (and take --env). */
 const ENV_VERBS = new Set(['up', 'down', 'ps', 'scale', 'kill', 'chaos', 'load', 'logs', 'events', 'services', 'service', 'marketplace', 'deploy', 'rollback']);
@@ -171,6 +172,12 @@ export function checkContext(main: EnvironmentHandle, extras: Map<string, Enviro
     },
     note: (line: string) => void notes.push(line),
     sleep,
+    exclusive(name, work) {
+      return withMachineLocks([`check:${name}`], work, () => {
+        notes.push(`waited for another check using ${name} on this machine`);
+        binding.activity.current = `waiting for another check using ${name}`;
+      });
+    },
     async waitFor(what, probe, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       let last: unknown;
