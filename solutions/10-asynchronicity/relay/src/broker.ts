@@ -23,7 +23,7 @@ export interface OrderPlaced {
  * — comes back once it expires (expireInSeconds after it was taken; pg-boss looks every maintenance interval), up to
  * retryLimit times. pg-boss 10's default would keep it away for 15 minutes.
  */
-const QUEUE: Omit<PgBoss.Queue, 'name'> = { retryLimit: 20, retryDelay: 1, expireInSeconds: 20 };
+const QUEUE: PgBoss.Queue = { name: ORDER_PLACED, retryLimit: 20, retryDelay: 1, expireInSeconds: 20 };
 
 export async function startBroker(url: string): Promise<PgBoss> {
   const boss = new PgBoss({
