@@ -14,6 +14,7 @@ import { registerLogs } from './verbs/logs.js';
 import { registerPs } from './verbs/ps.js';
 import { registerScale } from './verbs/scale.js';
 import { registerDeploy } from './verbs/deploy.js';
+import { registerGraduate } from './verbs/graduate.js';
 import { registerRollback } from './verbs/rollback.js';
 import { registerUp } from './verbs/up.js';
 import { registerLabVerbs } from './verbs/lab-verbs.js';
@@ -38,7 +39,7 @@ const program = new Command('tall')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerDoctor, registerConfig, registerUp, registerDown, registerPs, registerScale, registerDeploy, registerRollback, registerKill, registerChaos, registerLoad, registerLogs, registerEvents, registerDashboard, registerMarketplace, registerServices, registerService, registerSlidesCommand, registerLabVerbs, registerDev, registerGrade]) register(program);
+for (const register of [registerDoctor, registerConfig, registerUp, registerDown, registerPs, registerScale, registerDeploy, registerRollback, registerKill, registerChaos, registerLoad, registerLogs, registerEvents, registerDashboard, registerMarketplace, registerServices, registerService, registerSlidesCommand, registerLabVerbs, registerDev, registerGrade, registerGraduate]) register(program);
 
 try {
   rejectUnknownVerb(program, process.argv.slice(2));

@@ -7,21 +7,25 @@ export interface BoundInstance {
   record: InstanceRecord;
   credentials: Credentials;
   endpoint: Endpoint;
-  /** when this app was bound to it: the first binding gives DATABASE_URL */
+  /** when this app was bound to it: the first binding of each marketplace service gives its URL variable */
   boundAt: string;
 }
 
 /**
  * The environment a service's bindings inject, as Cloud Foundry does: VCAP_SERVICES (its JSON, keyed by the
- * marketplace service, each binding with `credentials`), plus DATABASE_URL — the Heroku/twelve-factor name most
- * libraries read — of the first binding (by binding time) when there are several.
+ * marketplace service, each binding with `credentials`), plus one URL per marketplace service — DATABASE_URL (the
+ * Heroku/twelve-factor name most libraries read) for a database, BROKER_URL for a message broker — of its first binding
+ * (by binding time) when there are several.
  */
 export function bindingEnvironment(bound: BoundInstance[]): Record<string, string> {
   if (bound.length === 0) return {};
   const ordered = [...bound].sort((a, b) => a.boundAt.localeCompare(b.boundAt) || a.record.name.localeCompare(b.record.name));
   const vcap: Record<string, unknown[]> = {};
+  const urls: Record<string, string> = {};
   for (const { record, credentials, endpoint } of ordered) {
     const uri = connectionUrl(credentials, endpoint);
+    const variable = findService(record.service)?.urlVariable ?? 'DATABASE_URL';
+    urls[variable] ??= uri;
     (vcap[record.service] ??= []).push({
       label: record.service,
       provider: null,
@@ -43,6 +47,5 @@ export function bindingEnvironment(bound: BoundInstance[]): Record<string, strin
       volume_mounts: [],
     });
   }
-  const first = ordered[0]!;
-  return { DATABASE_URL: connectionUrl(first.credentials, first.endpoint), VCAP_SERVICES: JSON.stringify(vcap) };
+  return { ...urls, VCAP_SERVICES: JSON.stringify(vcap) };
 }

@@ -10,6 +10,7 @@ import type { BoundInstance } from './bindings.js';
 import type { BindingRecord, BrokerStore, InstanceRecord, LastOperation } from './broker-store.js';
 import { CATALOG, findPlan, findService, INSTANCE_NAME, type CatalogService } from './catalog.js';
 import { maskedUrl, newCredentials, type Credentials, type Endpoint, type Redactor } from './credentials.js';
+import { installQueues, QueueWatcher, type QueueStats } from './message-queues.js';
 import { archiveDatabase } from './pg-tools.js';
 import type { DataProvider, ServerHandle } from './provider.js';
 
@@ -38,6 +39,8 @@ export interface InstanceView {
   bindings: BindingRecord[];
   /** times the resurrector brought the server back */
   resurrections: number;
+  /** a message broker's queues, as last read (a few seconds old at most while its server runs) */
+  queues?: QueueStats[];
 }
 
 interface Live {
@@ -64,6 +67,10 @@ const READY_TIMEOUT_MS = 180_000;
 export class ServiceBroker extends EventEmitter {
   private readonly live = new Map<string, Live>();
   private quiesced = false;
+  private readonly queueWatcher = new QueueWatcher(() => this.store.instances().flatMap((record) => {
+    const connection = findService(record.service)?.queues ? this.connection(record.name) : undefined;
+    return connection ? [{ name: record.name, ...connection }] : [];
+  }));
 
   constructor(
     readonly store: BrokerStore,
@@ -79,6 +86,7 @@ export class ServiceBroker extends EventEmitter {
       const credentials = store.credentials(record.name);
       if (credentials) redactor.add(credentials.password);
     }
+    this.queueWatcher.start();
   }
 
   catalog(): CatalogService[] {
@@ -303,6 +311,7 @@ export class ServiceBroker extends EventEmitter {
   /** The platform is going down: a server that ends now is not brought back. */
   quiesce(): void {
     this.quiesced = true;
+    this.queueWatcher.stop();
     for (const live of this.live.values()) if (live.server === 'running') live.server = 'stopped';
   }
 
@@ -391,6 +400,7 @@ export class ServiceBroker extends EventEmitter {
         notice: (type, message) => this.events.record(type, `${record.name}: ${message}`, { service: record.name }),
       });
       await acceptsConnections(handle.host, credentials, READY_TIMEOUT_MS);
+      if (findService(record.service)?.queues) await installQueues(handle.host, credentials);
       if (this.quiesced) {
         await this.provider.stop(record.name).catch(() => undefined);
         throw new Error('the platform is stopping');
@@ -490,6 +500,7 @@ export class ServiceBroker extends EventEmitter {
       storage: this.provider.storage(record.name),
       bindings: record.bindings,
       resurrections: live?.resurrections ?? 0,
+      queues: this.queueWatcher.queues(record.name),
     };
   }
 }

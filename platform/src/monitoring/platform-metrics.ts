@@ -2,11 +2,13 @@ import { Gauge, Registry } from 'prom-client';
 import type { InstanceView } from '../control-plane/instance.js';
 import type { ServiceView } from '../control-plane/control-plane.js';
 import type { InstanceView as DataServiceView } from '../data-services/broker.js';
+import type { QueueStats } from '../data-services/message-queues.js';
 
 /**
  * The platform's own figures, read from the control plane each time they are scraped: how many instances each service
  * wants and has ready, what the autoscaler decided for it, in which state each instance is, how often it was restarted, whether the router ejected it;
- * and the broker's: each data-service instance's server state, its bindings, how often the resurrector brought it back.
+ * and the broker's: each data-service instance's server state, its bindings, how often the resurrector brought it back,
+ * and a message broker's queues.
  */
 export function platformMetrics(view: () => { services: ServiceView[]; instances: InstanceView[]; dataServices: readonly DataServiceView[] }): Registry {
   const registry = new Registry();
@@ -56,5 +58,13 @@ export function platformMetrics(view: () => { services: ServiceView[]; instances
   gauge('tall_data_service_resurrections', 'How often the broker brought each data-service instance\'s server back', ['instance'], (set) => {
     for (const data of view().dataServices) set({ instance: data.name }, data.resurrections);
   });
+  // A message broker's queues, as RabbitMQ's exporter names them (messages ready, unacknowledged) plus consumer lag.
+  const queues = (fill: (labels: Record<'instance' | 'queue', string>, queue: QueueStats) => void) => {
+    for (const data of view().dataServices) for (const queue of data.queues ?? []) fill({ instance: data.name, queue: queue.name }, queue);
+  };
+  gauge('tall_broker_queue_waiting', 'Messages waiting in each queue of a message broker', ['instance', 'queue'], (set) => queues((labels, queue) => set(labels, queue.waiting)));
+  gauge('tall_broker_queue_active', 'Messages handed to a consumer and not finished yet', ['instance', 'queue'], (set) => queues((labels, queue) => set(labels, queue.active)));
+  gauge('tall_broker_queue_failed', 'Messages given up after their retries', ['instance', 'queue'], (set) => queues((labels, queue) => set(labels, queue.failed)));
+  gauge('tall_broker_queue_lag_seconds', 'How long the oldest waiting message has waited: how far the consumers are behind', ['instance', 'queue'], (set) => queues((labels, queue) => set(labels, queue.lagSeconds)));
   return registry;
 }

@@ -42,7 +42,7 @@ describe('what the dashboard shows', () => {
     const text = JSON.stringify(shown.dataServices);
     for (const hidden of ['s3cret', 'x2', '/secret/path', '42']) expect(text).not.toContain(hidden);
     expect(shown.dataServices).toEqual([{
-      name: 'orders-db', service: 'postgres', plan: 'small', server: 'running', operation: 'create succeeded', boundTo: ['orders'], resurrections: 1,
+      name: 'orders-db', service: 'postgres', plan: 'small', server: 'running', operation: 'create succeeded', boundTo: ['orders'], resurrections: 1, queues: [],
       url: `postgres://shop:${MASK}@127.0.0.1:5432/orders?sslpassword=${MASK}&application_name=a`,
     }]);
   });

@@ -6,8 +6,8 @@ import { bindingVariable, bindingVariables, renderOverride } from '../../src/run
 import { DEFAULT_RESOURCE_LIMITS } from '../../src/compose/resource-limits.js';
 import type { ServiceSpec } from '../../src/compose/model.js';
 
-const record = (name: string, plan = 'small'): InstanceRecord => ({
-  name, service: 'postgres', plan, createdAt: '2026-01-01T00:00:00.000Z', declared: false,
+const record = (name: string, plan = 'small', service = 'postgres'): InstanceRecord => ({
+  name, service, plan, createdAt: '2026-01-01T00:00:00.000Z', declared: false,
   lastOperation: { type: 'create', state: 'succeeded', description: '', updatedAt: '' }, bindings: [],
 });
 
@@ -28,6 +28,21 @@ describe('bindings reach an app through its environment only', () => {
       credentials: { uri: `postgres://audit_db:${audit.password}@127.0.0.1:5434/audit_db`, hostname: '127.0.0.1', port: 5434, name: 'audit_db', username: 'audit_db', password: audit.password },
     });
     expect(bindingEnvironment([])).toEqual({});
+  });
+
+  it('a message broker\'s binding gives BROKER_URL, beside the database\'s DATABASE_URL, whichever was bound first', () => {
+    const events = newCredentials('events');
+    const shop = newCredentials('shop-db');
+    const env = bindingEnvironment([
+      { record: record('events', 'small', 'broker'), credentials: events, endpoint: { host: '127.0.0.1', port: 5435 }, boundAt: '2026-01-01T00:00:00.000Z' },
+      { record: record('shop-db'), credentials: shop, endpoint: { host: '127.0.0.1', port: 5433 }, boundAt: '2026-01-02T00:00:00.000Z' },
+    ]);
+    expect(env.BROKER_URL).toBe(`postgres://events:${events.password}@127.0.0.1:5435/events`);
+    expect(env.DATABASE_URL).toBe(`postgres://shop_db:${shop.password}@127.0.0.1:5433/shop_db`);
+    const vcap = JSON.parse(env.VCAP_SERVICES!) as Record<string, Array<Record<string, unknown>>>;
+    expect(Object.keys(vcap).sort()).toEqual(['broker', 'postgres']);
+    expect(vcap.broker![0]).toMatchObject({ label: 'broker', name: 'events', tags: expect.arrayContaining(['broker', 'pg-boss']) });
+    expect(Object.keys(bindingEnvironment([{ record: record('events', 'small', 'broker'), credentials: events, endpoint: { host: 'x', port: 1 }, boundAt: '' }])).sort()).toEqual(['BROKER_URL', 'VCAP_SERVICES']);
   });
 
   it('people see a masked URL; a password in any line is masked', () => {

@@ -56,7 +56,8 @@ export function registerConfig(program: Command): void {
     });
 }
 
-function environment(name: string, file?: string): Environment {
+/** The environment a command that starts nothing reads the compose file in (a file outside the kit can still be read). */
+export function environment(name: string, file?: string): Environment {
   try {
     let root: string;
     try {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { describeSize } from '../../data-services/backups.js';
+import { findService } from '../../data-services/catalog.js';
 import { CliError, color, printJson, table } from '../output.js';
 import { requireRunning } from '../platform-handle.js';
 
@@ -40,7 +41,7 @@ export function registerService(program: Command): void {
 
   service
     .command('bind')
-    .description("bind an instance to a service: its instances get DATABASE_URL and VCAP_SERVICES and restart one at a time")
+    .description("bind an instance to a service: its instances get DATABASE_URL (a broker: BROKER_URL) and VCAP_SERVICES and restart one at a time")
     .argument('<app-service>', 'a service of the compose file, e.g. orders')
     .argument('<instance>', 'a data-service instance, e.g. shop-db')
     .option('--env <name>', 'environment', envOption())
@@ -51,7 +52,7 @@ export function registerService(program: Command): void {
       if (options.json) return printJson(outcome);
       if (!outcome.changed) return console.log(`${instance} is bound to ${app} already; nothing changed`);
       console.log(color.green(`✔ ${instance} bound to ${app}; restarted one at a time: ${outcome.restarted.join(', ') || 'no instance was running'}`));
-      console.log(`${app} reads it from DATABASE_URL (and VCAP_SERVICES): ${outcome.instance.appUrl ?? outcome.instance.url ?? ''}`);
+      console.log(`${app} reads it from ${findService(outcome.instance.service)?.urlVariable ?? 'DATABASE_URL'} (and VCAP_SERVICES): ${outcome.instance.appUrl ?? outcome.instance.url ?? ''}`);
     });
 
   service

@@ -7,7 +7,7 @@ import { requireRunning } from '../platform-handle.js';
 export function registerServices(program: Command): void {
   program
     .command('services')
-    .description('data-service instances: service, plan, bound services, last operation, server state, masked URL')
+    .description('data-service instances: service, plan, bound services, last operation, server state, masked URL; a message broker\'s queues')
     .option('--env <name>', 'environment', process.env.TALL_ENV ?? 'default')
     .option('--json', 'print as JSON (pid / containerId of each database server for outside tools; no credentials)')
     .action(async (options: { env: string; json?: boolean }) => {
@@ -33,6 +33,16 @@ export function registerServices(program: Command): void {
       }
       console.log(`environment "${state.env}" · ${state.runtime} runtime\n`);
       console.log(table(rows));
+      const brokers = instances.filter((instance) => instance.queues !== undefined);
+      if (brokers.length > 0) {
+        const queueRows = [['BROKER', 'QUEUE', 'WAITING', 'BEING WORKED', 'FAILED', 'LAG'].map(color.bold)];
+        for (const broker of brokers) {
+          for (const queue of broker.queues!) queueRows.push([broker.name, queue.name, String(queue.waiting), String(queue.active), queue.failed ? color.red(String(queue.failed)) : '0', `${queue.lagSeconds} s`]);
+          if (broker.queues!.length === 0) queueRows.push([broker.name, color.dim('no queue yet (an app makes one with createQueue)'), '', '', '', '']);
+        }
+        console.log(`
+${table(queueRows)}`);
+      }
       for (const instance of instances.filter((candidate) => candidate.lastOperation.state === 'failed')) {
         console.log(color.red(`\n${instance.name}: ${instance.lastOperation.type} failed: ${instance.lastOperation.description}`));
       }

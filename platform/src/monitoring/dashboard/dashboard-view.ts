@@ -3,6 +3,7 @@ import type { PlatformEvent } from '../event-log.js';
 import type { InstanceVitals } from '../instance-scraper.js';
 import type { LabStatus } from './lab-status.js';
 import type { InstanceView as DataServiceView } from '../../data-services/broker.js';
+import type { QueueStats } from '../../data-services/message-queues.js';
 import { maskText } from './mask.js';
 import type { ActiveChaos } from '../../chaos/chaos-request.js';
 import { describeParameters } from '../../chaos/describe-chaos.js';
@@ -37,6 +38,8 @@ export interface DataServiceRow {
   url?: string;
   boundTo: string[];
   resurrections: number;
+  /** a message broker's queues */
+  queues: QueueStats[];
 }
 
 export interface ChaosRow {
@@ -85,6 +88,7 @@ export function dashboardView(sources: ViewSources): DashboardView {
       url: data.url === undefined ? undefined : maskText(data.url),
       boundTo: data.bindings.map((binding) => binding.app),
       resurrections: data.resurrections,
+      queues: data.queues ?? [],
     })),
     chaos: sources.chaos().map((chaos) => ({ kind: chaos.kind, service: chaos.service, parameters: describeParameters(chaos), endsAt: chaos.endsAt })),
     lab: sources.lab() ?? null,

@@ -173,7 +173,7 @@
       el('span', { class: 'dim' }, item.endsAt ? `ends ${clock(item.endsAt)} (${duration(Date.parse(item.endsAt) - Date.now())} left)` : 'until stopped'))));
   }
 
-  /** The broker's instances: state, plan, what is bound, the URL with its password masked. */
+  /** The broker's instances: state, plan, what is bound, the URL with its password masked; a message broker's queues. */
   function renderDataServices() {
     const box = $('#data-services');
     const data = view.dataServices;
@@ -181,6 +181,9 @@
     box.replaceChildren(...data.map((item) => el('div', { class: 'item', 'data-data-service': item.name },
       el('div', {}, el('strong', {}, item.name), ' ', badge(item.server, item.server === 'running' ? 'good' : 'bad'), ` ${item.service} · plan ${item.plan} · ${item.operation}`),
       el('div', { class: 'dim' }, `bound to: ${item.boundTo.join(', ') || 'nothing'}${item.resurrections ? ` · brought back ${item.resurrections}×` : ''}`),
+      ...item.queues.map((queue) => el('div', { 'data-queue': queue.name },
+        'queue ', el('strong', {}, queue.name), `: ${queue.waiting} waiting · ${queue.active} being worked · lag ${queue.lagSeconds} s`,
+        queue.failed ? ' · ' : '', queue.failed ? badge(`${queue.failed} failed`, 'bad') : '')),
       item.url ? el('code', {}, item.url) : '')));
   }
 

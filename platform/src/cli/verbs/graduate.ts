@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import type { Command } from 'commander';
+import YAML from 'yaml';
+import { ComposeError } from '../../compose/errors.js';
+import type { ProjectSpec } from '../../compose/model.js';
+import { parseCompose } from '../../compose/parse-compose.js';
+import type { Environment } from '../../environments/environment.js';
+import { IN_CLUSTER_ROUTER, kubernetesManifests } from '../../graduation/kubernetes.js';
+import { writeKubernetes } from '../../graduation/kubernetes-files.js';
+import type { Unmapped } from '../../graduation/unmapped.js';
+import { CliError, color, printJson, printWarnings, table } from '../output.js';
+import { environment } from './config.js';
+
+interface GraduateOptions {
+  env: string;
+  file?: string;
+  json?: boolean;
+}
+
+/** `tall graduate`: the same compose file on a real orchestrator. */
+export function registerGraduate(program: Command): void {
+  const graduate = program.command('graduate').description('take the same compose file to a real orchestrator: Kubernetes manifests');
+  graduate
+    .command('kubernetes')
+    .description('write Kubernetes manifests from the compose file: Deployments with probes, Services, an Ingress, HPAs, ConfigMaps; Secrets made by a script, never written')
+    .option('--out <dir>', 'where to write them', 'graduate/kubernetes')
+    .option('--registry <host/path>', 'where the images are pushed (image names become <registry>/<project>-<service>:<tag>)', '')
+    .option('--tag <tag>', 'the images\' tag', 'v1')
+    .option('--router-url <url>', 'how the services reach each other inside the cluster (ROUTER_URL in the compose file)', IN_CLUSTER_ROUTER)
+    .option('--file <compose>', 'compose file (default services/compose.yaml)')
+    .option('--env <name>', 'environment whose variables to use (services/environments/<name>.env)', process.env.TALL_ENV ?? 'default')
+    .option('--json', 'print what was written as JSON')
+    .action((options: GraduateOptions & { out: string; registry: string; tag: string; routerUrl: string }) => {
+      const env = environment(options.env, options.file);
+      const project = readProject(env, options.routerUrl);
+      const name = projectName(env);
+      const output = kubernetesManifests(project, { project: name, registry: options.registry, tag: options.tag });
+      const out = resolve(options.out);
+      const files = writeKubernetes(out, output, env.envFile);
+      const objects = output.files.flatMap((file) => file.objects.map((object) => ({ file: `${file.name}.yaml`, kind: object.kind, name: object.metadata?.name ?? '' })));
+      if (options.json) return printJson({ out, files, objects, secrets: output.secrets.map((secret) => ({ name: secret.name, keys: secret.keys.map((key) => key.key) })), unmapped: output.unmapped });
+      printWarnings(project.warnings);
+      console.log(color.green(`✔ ${objects.length} Kubernetes objects for ${project.services.length} services${project.dataServices?.length ? ` and ${project.dataServices.length} data services` : ''} in ${relative(process.cwd(), out) || '.'}/ (each checked against the Kubernetes API schema)`));
+      console.log(table([['FILE', 'KIND', 'NAME'].map(color.bold), ...objects.map((object) => [object.file, object.kind, object.name])]));
+      printUnmapped(output.unmapped);
+      const built = project.services.filter((service) => service.build);
+      console.log(`\nnext:`);
+      if (built.length > 0) {
+        // As tall's docker runtime does: bundle on the host (npm run build), then an image that only copies the bundle.
+        console.log(`  build the images${options.registry ? ' and push them' : ' (no --registry: load them into your cluster, e.g. kind load docker-image …)'}:`);
+        for (const service of built) {
+          const image = `${options.registry ? `${options.registry}/` : ''}${name}-${service.name}:${options.tag}`;
+          console.log(`    (cd ${relative(process.cwd(), service.build!.context)} && npm run build) && docker build -t ${image} ${relative(process.cwd(), service.build!.context)}${options.registry ? ` && docker push ${image}` : ''}`);
+        }
+      }
+      console.log(`  ${join(relative(process.cwd(), out) || '.', 'create-secrets.sh')}${env.envFile ? ` ${relative(process.cwd(), env.envFile)}` : ''}   (the Secrets, from the environment file)`);
+      console.log(`  kubectl apply -k ${relative(process.cwd(), out) || '.'}`);
+    });
+}
+
+/** The compose file as `tall up` would read it, with the services reaching each other at `routerUrl`. */
+function readProject(env: Environment, routerUrl: string): ProjectSpec {
+  try {
+    return parseCompose(env.composeFile, { env: { ...env.variables, ...process.env, TALL_ENV: env.name, ROUTER_URL: routerUrl } });
+  } catch (error) {
+    if (!(error instanceof ComposeError)) throw error;
+    printWarnings(error.warnings);
+    throw new CliError(error.problems.map((problem) => problem.message).join('\nerror: '), 'fix the compose file; "npx tall config" checks it again without starting anything');
+  }
+}
+
+/** The compose file's `name:`, else its folder's (Compose's own rule). */
+function projectName(env: Environment): string {
+  const named = (YAML.parse(readFileSync(env.composeFile, 'utf8')) as { name?: unknown } | null)?.name;
+  return typeof named === 'string' && named ? named : basename(dirname(env.composeFile)).toLowerCase();
+}
+
+function printUnmapped(unmapped: Unmapped[]): void {
+  if (unmapped.length === 0) return;
+  console.log(color.yellow(`\nwhat tall does from this file that these objects cannot say (${unmapped.length}):`));
+  console.log(table([['SERVICE', 'SETTING', 'IN A REAL CLUSTER'].map(color.bold), ...unmapped.map((item) => [item.service, item.setting, item.instead])]));
+}
