@@ -9,7 +9,7 @@ import { ORDER_PLACED, startBroker, type OrderPlaced } from './broker.js';
 import { required } from './config.js';
 import { lifecycle } from './lifecycle.js';
 import { migrate } from './migrate.js';
-import { NotificationStore } from './notification-store.js';
+import { NotificationStore, type Notification } from './notification-store.js';
 import { log, observe, partOf } from './observability.js';
 
 const PORT = Number(process.env.PORT ?? 3000);
@@ -22,11 +22,11 @@ pool.on('error', (error) => console.error(`database connection lost: ${error.mes
 const notifications = new NotificationStore(pool);
 
 /** Sends the notification (here: a log line) the first time a message id is seen; a copy is acknowledged and dropped. */
-async function notify(messageId: string, orderId: string, details: Record<string, unknown>): Promise<boolean> {
+async function notify(messageId: string, orderId: string, details: Record<string, unknown>): Promise<Notification | undefined> {
   const sent = await notifications.recordOnce(messageId, orderId, details);
   if (sent) log().info({ messageId, ...details }, `notify: order ${orderId}`);
   else log().info({ messageId }, `order ${orderId}: message ${messageId} seen before, not notified again`);
-  return sent !== undefined;
+  return sent;
 }
 
 const app = express();
@@ -49,8 +49,8 @@ app.post('/notifications', async (req, res) => {
   }
   const key = req.get('idempotency-key');
   const messageId = key ? `key:${key}` : `http:${randomUUID()}`;
-  await notify(messageId, orderId, details);
-  res.status(201).json((await notifications.list()).find((notification) => notification.messageId === messageId));
+  const sent = await notify(messageId, orderId, details);
+  res.status(sent ? 201 : 200).json(sent ?? { messageId, orderId, duplicate: true });
 });
 
 app.get('/notifications', async (_req, res) => {
