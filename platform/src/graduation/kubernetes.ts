@@ -4,6 +4,7 @@ import { ConfigMap, Service } from 'kubernetes-models/v1';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import type { IContainer, IEnvVar, IProbe } from 'kubernetes-models/v1';
 import type { Healthcheck, ProjectSpec, ServiceSpec } from '../compose/model.js';
+import { DEFAULT_UPDATE_CONFIG } from '../compose/normalize-service.js';
 import { findService } from '../data-services/catalog.js';
 import { sqlName } from '../data-services/credentials.js';
 import { isSecretName, notExpressed, type Unmapped } from './unmapped.js';
@@ -109,7 +110,8 @@ export function kubernetesManifests(project: ProjectSpec, options: KubernetesOpt
       ...probes(service),
     };
     if (container.env!.length === 0) delete container.env;
-    const update = service.updateConfig;
+    // Without update_config, what `tall deploy` does (DEFAULT_UPDATE_CONFIG).
+    const update = service.updateConfig ?? DEFAULT_UPDATE_CONFIG;
     const autoscale = service.tall.autoscale;
     objects.push(new Deployment({
       metadata: { name: service.name, labels: labels(service.name) },
@@ -120,9 +122,9 @@ export function kubernetesManifests(project: ProjectSpec, options: KubernetesOpt
         strategy: {
           type: 'RollingUpdate',
           // start-first: new pods beside the old (surge), none taken away first; stop-first: the reverse.
-          rollingUpdate: update?.order === 'stop-first' ? { maxSurge: 0, maxUnavailable: update.parallelism } : { maxSurge: update?.parallelism ?? 1, maxUnavailable: 0 },
+          rollingUpdate: update.order === 'stop-first' ? { maxSurge: 0, maxUnavailable: update.parallelism } : { maxSurge: update.parallelism, maxUnavailable: 0 },
         },
-        ...(update && update.monitorMs > 0 ? { minReadySeconds: Math.ceil(update.monitorMs / 1000) } : {}),
+        ...(update.monitorMs > 0 ? { minReadySeconds: Math.ceil(update.monitorMs / 1000) } : {}),
         template: {
           metadata: {
             labels: labels(service.name),

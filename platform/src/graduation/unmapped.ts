@@ -1,4 +1,5 @@
 import type { ProjectSpec } from '../compose/model.js';
+import { DEFAULT_UPDATE_CONFIG } from '../compose/normalize-service.js';
 
 /** A setting of the compose file the target orchestrator has no field for, and what people use there instead. */
 export interface Unmapped {
@@ -32,8 +33,8 @@ export function notExpressed(project: ProjectSpec, target: Orchestrator): Unmapp
         : 'a Swarm service only rolls; blue-green is two services and a proxy switch');
     }
     if (tall.autoscale && target === 'swarm') add(service.name, 'x-tall.autoscale', 'Swarm has no autoscaler: `docker service scale` by hand or by an outside tool');
-    if (service.updateConfig?.failureAction === 'rollback' && target === 'kubernetes') {
-      add(service.name, 'deploy.update_config.failure_action: rollback', 'a Deployment stops a failing rollout (progressDeadlineSeconds) but does not roll back by itself: `kubectl rollout undo`, or Argo Rollouts\' analysis');
+    if ((service.updateConfig ?? DEFAULT_UPDATE_CONFIG).failureAction === 'rollback' && target === 'kubernetes') {
+      add(service.name, `deploy.update_config.failure_action: rollback${service.updateConfig ? '' : ' (tall deploy\'s default)'}`, 'a Deployment stops a failing rollout (progressDeadlineSeconds) but does not roll back by itself: `kubectl rollout undo`, or Argo Rollouts\' analysis');
     }
     if (service.updateConfig && service.updateConfig.maxFailureRatio > 0 && target === 'kubernetes') add(service.name, 'deploy.update_config.max_failure_ratio', 'no Deployment field; Argo Rollouts\' analysis runs measure it');
     if (service.restartPolicy?.maxAttempts !== undefined && target === 'kubernetes') {
@@ -42,7 +43,7 @@ export function notExpressed(project: ProjectSpec, target: Orchestrator): Unmapp
     if (tall.bind?.length) {
       add(service.name, `x-tall.bind: [${tall.bind.join(', ')}]`, target === 'kubernetes'
         ? 'no marketplace: each data service is a StatefulSet here, its URL put together from a Secret; operators (CloudNativePG) or a cloud\'s managed database do backups, failover and upgrades; VCAP_SERVICES has no equivalent'
-        : 'no marketplace: each data service is a service with a volume; its password a Swarm secret; backups are yours');
+        : 'no marketplace: each data service is a service with a volume, its password given to the deploy as a variable (a Swarm secret is a file the app would have to read); backups and failover are yours');
     }
   }
   return found;

@@ -36,7 +36,7 @@ describe('data services: bad input gets a clear error (process runtime)', () => 
 
   it('the marketplace lists the plans; a second instance with a taken name, an unknown service or plan is refused', async () => {
     const market = await tall.json<{ services: { name: string; plans: { name: string }[] }[] }>(['marketplace']);
-    expect(market.services.map((service) => [service.name, service.plans.map((plan) => plan.name)])).toEqual([['postgres', ['small', 'medium']]]);
+    expect(market.services.map((service) => [service.name, service.plans.map((plan) => plan.name)])).toEqual([['postgres', ['small', 'medium']], ['broker', ['small', 'medium']]]);
     const taken = await tall.run(['service', 'create', 'postgres', 'spare-db']);
     expect(taken.code).toBe(1);
     expect(taken.stderr).toMatch(/a service instance named "spare-db" exists already \(postgres, plan medium\)/);
@@ -173,7 +173,7 @@ describe('data services in the compose file: mistakes are located and name what 
     const config = await new TallSandbox(root).run(['config']);
     expect(config.code).toBe(1);
     expect(config.stderr).toMatch(/services\/compose\.yaml:\d+:\d+: data service "app-db": postgres has no plan "huge" \(plans: small, medium\)/);
-    expect(config.stderr).toMatch(/services\/compose\.yaml:\d+:\d+: data service "cache": the marketplace has no service "redis" \(it has: postgres\)/);
+    expect(config.stderr).toMatch(/services\/compose\.yaml:\d+:\d+: data service "cache": the marketplace has no service "redis" \(it has: postgres, broker\)/);
     expect(config.stderr).toMatch(/services\/compose\.yaml:\d+:\d+: service "dbapp": x-tall\.bind names "nosuch-db", which the top-level x-tall\.services does not declare \(declared: app-db, cache\)/);
   });
 

@@ -8,6 +8,7 @@ import { parseCompose } from '../../compose/parse-compose.js';
 import type { Environment } from '../../environments/environment.js';
 import { IN_CLUSTER_ROUTER, kubernetesManifests } from '../../graduation/kubernetes.js';
 import { writeKubernetes } from '../../graduation/kubernetes-files.js';
+import { deployToSwarm, removeFromSwarm, type SwarmTarget } from '../../graduation/swarm-deploy.js';
 import type { Unmapped } from '../../graduation/unmapped.js';
 import { CliError, color, printJson, printWarnings, table } from '../output.js';
 import { environment } from './config.js';
@@ -20,7 +21,40 @@ interface GraduateOptions {
 
 /** `tall graduate`: the same compose file on a real orchestrator. */
 export function registerGraduate(program: Command): void {
-  const graduate = program.command('graduate').description('take the same compose file to a real orchestrator: Kubernetes manifests');
+  const graduate = program.command('graduate').description('take the same compose file to a real orchestrator: a Docker Swarm stack, or Kubernetes manifests');
+  graduate
+    .command('swarm')
+    .description('deploy the compose file to Docker Swarm (docker stack deploy): replicas, healthchecks, update_config, restart policies from the same file; a gateway on 127.0.0.1 routes as tall\'s router does')
+    .option('--init', 'if this Docker engine is in no swarm, make it a single-node one (docker swarm init)')
+    .option('--remove', 'remove the stack and its gateway instead (docker stack rm); data volumes stay')
+    .option('--port <port>', 'the gateway\'s port on 127.0.0.1', '8085')
+    .option('--file <compose>', 'compose file (default services/compose.yaml)')
+    .option('--env <name>', 'environment whose variables to use (services/environments/<name>.env)', process.env.TALL_ENV ?? 'default')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (options: GraduateOptions & { init?: boolean; remove?: boolean; port: string }) => {
+      const env = environment(options.env, options.file);
+      const name = projectName(env);
+      const target: SwarmTarget = { stack: env.name === 'default' ? name : `${name}-${env.name}`, stateDir: join(env.stateDir, 'swarm'), port: Number.parseInt(options.port, 10) };
+      const progress = options.json ? () => undefined : (line: string) => console.log(color.dim(line));
+      if (options.remove) {
+        const outcome = await removeFromSwarm(target, progress);
+        if (options.json) return printJson({ stack: target.stack, ...outcome });
+        if (!outcome.removed) return console.log(`no stack "${target.stack}" on this swarm; nothing to remove`);
+        console.log(color.green(`✔ stack ${target.stack} and its gateway removed`));
+        if (outcome.volumes.length > 0) console.log(`its data volumes stay: ${outcome.volumes.join(', ')} (docker volume rm … deletes them)`);
+        return;
+      }
+      // The services reach each other through the gateway, as through tall's router.
+      const project = readProject(env, 'http://' + target.stack + '-gateway:8080');
+      const deployed = await deployToSwarm(project, target, { init: Boolean(options.init), progress });
+      if (options.json) return printJson(deployed);
+      printWarnings(project.warnings);
+      console.log(color.green(`✔ stack ${deployed.stack} deployed${deployed.initialized ? ' (on a single-node swarm made now)' : ''}: every service runs its replicas`));
+      console.log(table([['SERVICE', 'REPLICAS', 'IMAGE'].map(color.bold), ...deployed.services.map((service) => [service.name, service.replicas, service.image])]));
+      console.log(`\ngateway: ${deployed.gatewayUrl}/<route>/ (e.g. curl ${deployed.gatewayUrl}/${project.services.find((service) => service.tall.route !== false)?.tall.route || ''}/)`);
+      printUnmapped(deployed.unmapped);
+      console.log(`\nnext: docker service ls · docker service ps ${deployed.stack}_<service> · docker service scale ${deployed.stack}_<service>=3 · change code and run this again (a rolling update by update_config) · npx tall graduate swarm --remove`);
+    });
   graduate
     .command('kubernetes')
     .description('write Kubernetes manifests from the compose file: Deployments with probes, Services, an Ingress, HPAs, ConfigMaps; Secrets made by a script, never written')

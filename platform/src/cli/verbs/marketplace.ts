@@ -19,6 +19,6 @@ export function registerMarketplace(program: Command): void {
       }
       console.log(table(rows));
       for (const service of catalog) console.log(color.dim(`\n${service.name}: ${service.description}`));
-      console.log(`\ncreate one: npx tall service create ${catalog[0]?.name ?? 'postgres'} <name> [--plan <plan>]${client.envFlag()}`);
+      console.log(`\ncreate one: npx tall service create <${catalog.map((offered) => offered.name).join('|')}> <name> [--plan <plan>]${client.envFlag()}`);
     });
 }
