@@ -299,6 +299,10 @@ export default defineChecks({
         }
         await ctx.sleep(1000);
         await ready(ctx, 'notifier', 120_000);
+        // What it sent is still known after the restart (kept in its database, not in its memory).
+        const kept = await ctx.waitFor(`GET ${NOTIFICATIONS} answering after the notifier restarted`, async () => (await notificationCounts(ctx)) ?? (await ctx.sleep(1000), undefined), 60_000);
+        const forgotten = tally(kept, placed).missing;
+        if (forgotten.length) fail(`after the notifier restarted, ${list(forgotten.map((id) => `order ${short(id)}`))} ${forgotten.length === 1 ? 'has' : 'have'} no notification any more; expected the notifications kept in the notifier's database`);
         // Each order's message delivered again: a copy of the job that carried it (same data, a new job id).
         const copies: string[] = [];
         for (const orderId of placed) {
@@ -326,7 +330,7 @@ export default defineChecks({
         const counts = await notificationCounts(ctx);
         if (!counts) fail(`GET ${NOTIFICATIONS} does not answer 200 with the list of notifications after the notifier restarted`);
         const { missing, twice } = tally(counts, placed);
-        if (missing.length) fail(`after the notifier restarted, ${list(missing.map((id) => `order ${short(id)}`))} ${missing.length === 1 ? 'has' : 'have'} no notification any more; expected the notifications kept in the notifier's database`);
+        if (missing.length) fail(`after the copies were delivered, ${list(missing.map((id) => `order ${short(id)}`))} ${missing.length === 1 ? 'has' : 'have'} no notification any more; expected each order notified once`);
         if (twice.length) fail(`each message of ${howMany} orders delivered a second time, after the notifier restarted: ${describeTwice(counts, twice)} were notified; expected once — remember the message ids handled in the notifier's database (a unique message id), not in memory`);
         return `${howMany} messages delivered again after a restart of the notifier: acknowledged, and each order still notified once`;
       },
