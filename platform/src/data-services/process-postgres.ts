@@ -18,6 +18,8 @@ import type { DataProvider, ServerHandle, StartRequest } from './provider.js';
 
 /** Where a new instance's server asks to listen first: 5432 is left to a PostgreSQL the machine may have of its own. */
 const FIRST_PORT = 5433;
+/** How far past a port lost to another server's start the next try may land (at random). */
+const COLLISION_SPREAD = 32;
 const MAJOR = '15';
 
 interface Server {
@@ -86,8 +88,15 @@ export class ProcessPostgres extends EventEmitter implements DataProvider {
       }
       const outcome = await this.launch(record.name, port, plan.settings);
       if (outcome === 'started') break;
-      // Another program took the port between the check and the bind: try the next one, a few times.
-      if (outcome === 'port-taken' && attempt < 5) continue;
+      // Another program took the port between the check and the bind — often a server of another environment starting
+      // at the same moment, which found the same port free. Try a free port a random step further on: servers racing
+      // from the same first port spread out instead of colliding again on the next one.
+      if (outcome === 'port-taken' && attempt < 10) {
+        const next = await firstFreePort(port + 1 + Math.floor(Math.random() * COLLISION_SPREAD));
+        request.notice('port-changed', `port ${port} on 127.0.0.1 was taken as ${record.name} started; it listens on ${next} instead`);
+        port = next;
+        continue;
+      }
       throw new Error(`${record.name}: the PostgreSQL server did not start: ${outcome}`);
     }
     const handle = this.servers.get(record.name)!.handle;

@@ -22,11 +22,10 @@ describe('lab manifest', () => {
     expect(lab01.defaultCheckTimeoutMs).toBe(15_000);
     expect(startingStateDir(manifest, lab01)).toBe(join(KIT_ROOT, 'solutions', '00-get-tall'));
     expect(startingStateDir(manifest, findLab(manifest, '00')!)).toBe(join(KIT_ROOT, 'solutions', 'start'));
-    expect(manifest.labs.filter((lab) => lab.available).map((lab) => lab.id)).toEqual(['00', '01', '02', '03', '04', '05', '06', '07', '08', '09', '11', '12']);
+    expect(manifest.labs.filter((lab) => lab.available).map((lab) => lab.id)).toEqual(['00', '01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12']);
     expect(startingStateDir(manifest, findLab(manifest, '07')!)).toBe(join(KIT_ROOT, 'solutions', '06-failover'));
     expect(startingStateDir(manifest, findLab(manifest, '08')!)).toBe(join(KIT_ROOT, 'solutions', '07-resilience'));
-    // lab 10 is not written yet: lab 11 starts from lab 09's solution, lab 12 from lab 11's
-    expect(startingStateDir(manifest, findLab(manifest, '11')!)).toBe(join(KIT_ROOT, 'solutions', '09-autoscaling'));
+    expect(startingStateDir(manifest, findLab(manifest, '11')!)).toBe(join(KIT_ROOT, 'solutions', '10-asynchronicity'));
     expect(startingStateDir(manifest, findLab(manifest, '12')!)).toBe(join(KIT_ROOT, 'solutions', '11-contract-tests'));
   });
 

@@ -17,13 +17,13 @@ function kitCopy(): string {
 describe('tall dev new-lab', () => {
   it('starts a lab the manifest already names: README, checks.ts, fixtures/, the solution from the previous lab, the slide kept', () => {
     const root = kitCopy();
-    const made = createLab(labPaths(root, root), '10', 'asynchronicity');
-    expect(made.title).toMatch(/Asynchronicity/);
-    const lab = loadManifest(labPaths(root, root)).labs.find((candidate) => candidate.id === '10')!;
+    const made = createLab(labPaths(root, root), '11', 'contract-tests');
+    expect(made.title).toMatch(/contract tests/);
+    const lab = loadManifest(labPaths(root, root)).labs.find((candidate) => candidate.id === '11')!;
     expect(lab.available).toBe(true);
-    for (const file of ['README.md', 'checks.ts', 'fixtures/README.md']) expect(existsSync(join(root, 'labs/10-asynchronicity', file))).toBe(true);
-    expect(readFileSync(join(root, 'solutions/10-asynchronicity/compose.yaml'), 'utf8')).toBe(readFileSync(join(root, 'solutions/09-autoscaling/compose.yaml'), 'utf8'));
-    expect(readFileSync(join(root, 'labs/10-asynchronicity/checks.ts'), 'utf8')).toMatch(/points: 1,\n\s+timeout: '10s'/);
+    for (const file of ['README.md', 'checks.ts', 'fixtures/README.md']) expect(existsSync(join(root, 'labs/11-contract-tests', file))).toBe(true);
+    expect(readFileSync(join(root, 'solutions/11-contract-tests/compose.yaml'), 'utf8')).toBe(readFileSync(join(root, 'solutions/10-asynchronicity/compose.yaml'), 'utf8'));
+    expect(readFileSync(join(root, 'labs/11-contract-tests/checks.ts'), 'utf8')).toMatch(/points: 1,\n\s+timeout: '10s'/);
     expect(made.made).not.toContain('slides/06-to-the-labs.md');
   });
 
@@ -40,12 +40,12 @@ describe('tall dev new-lab', () => {
 
   it('a lab after labs not written yet starts from the last written lab\'s solution, as the engine starts it', () => {
     const root = kitCopy();
-    // lab 11 is written in the kit: the copy forgets it, so that it is again a lab after one not written yet (10)
-    for (const folder of ['labs', 'solutions']) rmSync(join(root, folder, '11-contract-tests'), { recursive: true, force: true });
+    // every lab is written: the copy forgets labs 10 and 11, so that 11 is again a lab after one not written yet (10)
+    for (const lab of ['10-asynchronicity', '11-contract-tests']) for (const folder of ['labs', 'solutions']) rmSync(join(root, folder, lab), { recursive: true, force: true });
     createLab(labPaths(root, root), '11', 'contract-tests');
     const written = loadManifest(labPaths(root, root)).labs.filter((lab) => lab.available && lab.id < '11').at(-1)!;
     const from = `solutions/${written.id}-${written.slug}`;
-    // lab 10, not written yet, comes in between: 11 starts from the last written one
+    expect(from).toBe('solutions/09-autoscaling');
     expect(existsSync(join(root, 'solutions/10-asynchronicity'))).toBe(false);
     expect(readFileSync(join(root, 'solutions/11-contract-tests/compose.yaml'), 'utf8')).toBe(readFileSync(join(root, from, 'compose.yaml'), 'utf8'));
     createLab(labPaths(root, root), '13', 'graduate');
@@ -56,10 +56,10 @@ describe('tall dev new-lab', () => {
   it('the CLI verb prints what it made and the next step; a wrong number is a usage error', async () => {
     const root = kitCopy();
     const tall = new TallSandbox(root);
-    const run = await tall.run(['dev', 'new-lab', '10', 'asynchronicity']);
+    const run = await tall.run(['dev', 'new-lab', '11', 'contract-tests']);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/✔ lab 10/);
-    expect(run.stdout).toMatch(/next: write the checks in labs\/10-asynchronicity\/checks.ts/);
+    expect(run.stdout).toMatch(/✔ lab 11/);
+    expect(run.stdout).toMatch(/next: write the checks in labs\/11-contract-tests\/checks.ts/);
     expect((await tall.run(['dev', 'new-lab', 'x1', 'nope'])).code).toBe(2);
   });
 });
