@@ -14,9 +14,15 @@ function kitCopy(): string {
   return root;
 }
 
+/** Every lab the manifest names is written: the copy forgets some, to have labs to start again. */
+function forget(root: string, ...labs: string[]): void {
+  for (const lab of labs) for (const folder of ['labs', 'solutions']) rmSync(join(root, folder, lab), { recursive: true, force: true });
+}
+
 describe('tall dev new-lab', () => {
   it('starts a lab the manifest already names: README, checks.ts, fixtures/, the solution from the previous lab, the slide kept', () => {
     const root = kitCopy();
+    forget(root, '11-contract-tests');
     const made = createLab(labPaths(root, root), '11', 'contract-tests');
     expect(made.title).toMatch(/contract tests/);
     const lab = loadManifest(labPaths(root, root)).labs.find((candidate) => candidate.id === '11')!;
@@ -40,8 +46,8 @@ describe('tall dev new-lab', () => {
 
   it('a lab after labs not written yet starts from the last written lab\'s solution, as the engine starts it', () => {
     const root = kitCopy();
-    // every lab is written: the copy forgets labs 10 and 11, so that 11 is again a lab after one not written yet (10)
-    for (const lab of ['10-asynchronicity', '11-contract-tests']) for (const folder of ['labs', 'solutions']) rmSync(join(root, folder, lab), { recursive: true, force: true });
+    // 11 after one not written yet (10)
+    forget(root, '10-asynchronicity', '11-contract-tests');
     createLab(labPaths(root, root), '11', 'contract-tests');
     const written = loadManifest(labPaths(root, root)).labs.filter((lab) => lab.available && lab.id < '11').at(-1)!;
     const from = `solutions/${written.id}-${written.slug}`;
@@ -55,6 +61,7 @@ describe('tall dev new-lab', () => {
 
   it('the CLI verb prints what it made and the next step; a wrong number is a usage error', async () => {
     const root = kitCopy();
+    forget(root, '11-contract-tests');
     const tall = new TallSandbox(root);
     const run = await tall.run(['dev', 'new-lab', '11', 'contract-tests']);
     expect(run.code, run.stderr).toBe(0);

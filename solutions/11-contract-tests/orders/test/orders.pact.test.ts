@@ -6,7 +6,6 @@
 //
 // Pin only what orders reads: a product's priceCents, a payment's paymentId, the statuses it acts on. A field orders
 // never reads left out of the contract is a field its provider may change freely.
-import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { MatchersV3, PactV3 } from '@pact-foundation/pact';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,19 +19,12 @@ const catalog = new PactV3({ consumer: 'orders', provider: 'catalog', dir: PACTS
 const payment = new PactV3({ consumer: 'orders', provider: 'payment', dir: PACTS, logLevel: 'warn' });
 
 let db: TestDatabase;
-// orders tells the notifier about each order; no contract for that call here, only a stand-in that answers 201.
-let notifier: Server;
-let notifierUrl: string;
 
 beforeAll(async () => {
   db = await startPostgres();
-  notifier = createServer((req, res) => req.resume().on('end', () => res.writeHead(201, { 'content-type': 'application/json' }).end('{}')));
-  await new Promise<void>((resolve) => notifier.listen(0, '127.0.0.1', resolve));
-  notifierUrl = `http://127.0.0.1:${(notifier.address() as { port: number }).port}`;
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => notifier?.close(resolve));
   await db?.stop();
 });
 
@@ -42,7 +34,6 @@ async function withOrders(urls: { catalog: string; payment: string }, work: (ord
     DATABASE_URL: db.url,
     CATALOG_URL: urls.catalog,
     PAYMENT_URL: urls.payment,
-    NOTIFIER_URL: notifierUrl,
     PAYMENT_API_KEY: 'test-key',
   });
   try {

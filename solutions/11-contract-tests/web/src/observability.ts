@@ -28,6 +28,20 @@ export function log(): Logger {
 /** A plain id as the router accepts it (letters, digits and _.:-, up to 128); anything else is replaced. */
 const PLAIN_ID = /^[\w.:-]{1,128}$/;
 
+/** The id of the request being served (lab 10: it travels in the messages the request causes), or undefined. */
+export function requestId(): string | undefined {
+  return current.getStore()?.id;
+}
+
+/**
+ * Runs `work` as part of request `id`, e.g. a message that carries the id of the request that caused it (lab 10):
+ * log() lines carry it as the request's own lines do, so `tall logs --request <id>` follows it past the broker.
+ */
+export function partOf<T>(id: unknown, work: () => T): T {
+  if (typeof id !== 'string' || !PLAIN_ID.test(id)) return work();
+  return current.run({ id, log: logger.child({ reqId: id }) }, work);
+}
+
 /** fetch, passing the current request's id on: the next service logs the same id, and so does the router. */
 export function tracedFetch(url: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);

@@ -1,12 +1,14 @@
-// orders: places an order — looks up the product, charges the payment, tells the notifier.
+// orders: places an order — looks up the product, charges the payment, and records that it was placed.
 // Orders are kept in PostgreSQL (lab 04). Lab 07: every call to another service has a timeout, a circuit breaker and a
-// fallback; only safe calls are retried (resilience.ts), and the payment carries an idempotency key.
+// fallback; only safe calls are retried (resilience.ts), and the payment carries an idempotency key. Lab 10: orders no
+// longer calls the notifier. A confirmed order is written with an order-placed message in its outbox, in the same
+// transaction (order-store.ts); the relay publishes it to the broker, and the notifier takes it from there.
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import pg from 'pg';
 import { required } from './config.js';
 import { lifecycle } from './lifecycle.js';
-import { log, observe, tracedFetch } from './observability.js';
+import { log, observe, requestId, tracedFetch } from './observability.js';
 import { migrate } from './migrate.js';
 import { OrderStore, type Order } from './order-store.js';
 import { Dependency, describeFailure, millis } from './resilience.js';
@@ -16,7 +18,6 @@ const PORT = Number(process.env.PORT ?? 3000);
 // Set per environment in compose.yaml; no fallback, so staging can never silently call another environment.
 const CATALOG_URL = required('CATALOG_URL');
 const PAYMENT_URL = required('PAYMENT_URL');
-const NOTIFIER_URL = required('NOTIFIER_URL');
 // The payment provider's key for this environment (a secret: from the environment, never in the code).
 const PAYMENT_API_KEY = required('PAYMENT_API_KEY');
 // The database the platform bound to this service (x-tall.bind in compose.yaml), credentials included: from the
@@ -27,7 +28,6 @@ const DATABASE_URL = required('DATABASE_URL');
 // per dependency, from the environment (compose.yaml). Three tries of payment, backoff included, stay within 10 s.
 const catalog = new Dependency({ name: 'catalog', timeoutMs: millis('CATALOG_TIMEOUT_MS', 1000), retries: 2, breakAfter: 5, halfOpenAfterMs: millis('BREAKER_HALF_OPEN_MS', 5000) });
 const payment = new Dependency({ name: 'payment', timeoutMs: millis('PAYMENT_TIMEOUT_MS', 2000), retries: 2, breakAfter: 5, halfOpenAfterMs: millis('BREAKER_HALF_OPEN_MS', 5000) });
-const notifier = new Dependency({ name: 'notifier', timeoutMs: millis('NOTIFIER_TIMEOUT_MS', 1000), retries: 0, breakAfter: 5, halfOpenAfterMs: millis('BREAKER_HALF_OPEN_MS', 5000) });
 
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 5, connectionTimeoutMillis: 5000 });
 // An idle connection that breaks (the database restarted) is replaced on the next query; it must not end the process.
@@ -102,15 +102,10 @@ app.post('/orders', async (req, res) => {
     return;
   }
   order.paymentId = (paid.body as { paymentId: string }).paymentId;
-  const saved = await orders.add(order);
-
-  // No idempotency key, so never repeated: a notification whose answer was lost may have been sent. The order is paid
-  // either way: a failed notification is logged, not turned into a failed order (lab 10 makes notifications reliable).
-  try {
-    await notifier.call(false, (signal) => postJson(`${NOTIFIER_URL}/notifications`, { orderId: order.id, productId, quantity, amountCents: order.amountCents }, {}, signal));
-  } catch (error) {
-    log().warn({ orderId: order.id }, `notification not sent: ${describeFailure(error, notifier.settings)}`);
-  }
+  // The order and its order-placed message, in one transaction: the notifier hears of every confirmed order — later,
+  // through the broker — whether or not it is up now. The request's id goes with it (lab 08: one id, end to end).
+  const placed = { orderId: order.id, productId, quantity, amountCents: order.amountCents, requestId: requestId() };
+  const saved = await orders.add(order, { topic: 'order-placed', payload: placed });
   res.status(201).json(saved);
 });
 
