@@ -5,8 +5,8 @@ import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import type { IContainer, IEnvVar, IProbe } from 'kubernetes-models/v1';
 import type { Healthcheck, ProjectSpec, ServiceSpec } from '../compose/model.js';
 import { DEFAULT_UPDATE_CONFIG } from '../compose/normalize-service.js';
-import { findService } from '../data-services/catalog.js';
 import { sqlName } from '../data-services/credentials.js';
+import { boundUrls } from './bound-urls.js';
 import { isSecretName, notExpressed, type Unmapped } from './unmapped.js';
 
 export interface KubernetesOptions {
@@ -187,22 +187,14 @@ function splitEnvironment(service: ServiceSpec): { plain: Record<string, string>
 
 /** DATABASE_URL / BROKER_URL of the service's bindings, put together from each instance's Secret as the pod starts. */
 function bindingEnvironment(service: ServiceSpec, project: ProjectSpec): IEnvVar[] {
-  const env: IEnvVar[] = [];
-  const seen = new Set<string>();
-  for (const instance of service.tall.bind ?? []) {
-    const declared = project.dataServices?.find((data) => data.name === instance);
-    const variable = findService(declared?.service ?? 'postgres')?.urlVariable ?? 'DATABASE_URL';
-    if (seen.has(variable)) continue;
-    seen.add(variable);
-    const password = `${sqlName(instance).toUpperCase()}_PASSWORD`;
-    const user = sqlName(instance);
-    env.push(
+  return boundUrls(service, project).flatMap(({ variable, instance, user }) => {
+    const password = `${user.toUpperCase()}_PASSWORD`;
+    return [
       { name: password, valueFrom: { secretKeyRef: { name: `${instance}-credentials`, key: 'password' } } },
       // $(VAR) is expanded by the kubelet from the variables defined before it.
       { name: variable, value: `postgres://${user}:$(${password})@${instance}:5432/${user}` },
-    );
-  }
-  return env;
+    ];
+  });
 }
 
 function probes(service: ServiceSpec): Pick<IContainer, 'livenessProbe' | 'startupProbe' | 'readinessProbe'> {

@@ -1,7 +1,7 @@
 import type { Healthcheck, ProjectSpec, ServiceSpec } from '../compose/model.js';
 import { DEFAULT_UPDATE_CONFIG } from '../compose/normalize-service.js';
-import { findService } from '../data-services/catalog.js';
 import { sqlName } from '../data-services/credentials.js';
+import { boundUrls } from './bound-urls.js';
 import { notExpressed, type Unmapped } from './unmapped.js';
 
 export interface SwarmStackOptions {
@@ -116,12 +116,5 @@ function restartPolicy(service: ServiceSpec): Record<string, unknown> {
 
 /** DATABASE_URL / BROKER_URL of the service's bindings: the data service's name on the network, its password by variable. */
 function bindings(service: ServiceSpec, project: ProjectSpec): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const instance of service.tall.bind ?? []) {
-    const declared = project.dataServices?.find((data) => data.name === instance);
-    const variable = findService(declared?.service ?? 'postgres')?.urlVariable ?? 'DATABASE_URL';
-    const user = sqlName(instance);
-    env[variable] ??= `postgres://${user}:\${${passwordVariable(instance)}}@${instance}:5432/${user}`;
-  }
-  return env;
+  return Object.fromEntries(boundUrls(service, project).map(({ variable, instance, user }) => [variable, `postgres://${user}:\${${passwordVariable(instance)}}@${instance}:5432/${user}`]));
 }
