@@ -24,16 +24,18 @@ export function registerDev(program: Command): void {
     .option('--runtime <kinds>', 'process, docker or both (docker is skipped, with the reason, when no engine answers)', 'both')
     .option('--fixtures-runtime <kinds>', 'where fakes and variants run: process, docker, both or none', 'process')
     .option('--earlier-labs-runtime <kinds>', 'where every solution also passes every earlier lab\'s checks (elsewhere only the last lab\'s solution does): process, docker, both or none', 'both')
+    .option('--whole-path', 'the last of the labs given: its solution also passes every earlier lab\'s checks (as when every lab runs)')
     .option('--fixture-jobs <n>', 'fakes and variants checked side by side, each in a session of its own', (value: string) => Math.max(1, Number.parseInt(value, 10) || 1), 1)
     .option('--json', 'print the report as JSON (schema tall-dev-check/1) instead of the table')
     .option('--report <file>', 'also write the JSON report to this file')
-    .action(async (labs: string[], options: { runtime: string; fixturesRuntime: string; earlierLabsRuntime: string; fixtureJobs: number; json?: boolean; report?: string }) => {
+    .action(async (labs: string[], options: { runtime: string; fixturesRuntime: string; earlierLabsRuntime: string; wholePath?: boolean; fixtureJobs: number; json?: boolean; report?: string }) => {
       const report = await runDevCheck({
         runtimes: runtimesOf(options.runtime),
         fixtureRuntimes: options.fixturesRuntime === 'none' ? [] : runtimesOf(options.fixturesRuntime),
         earlierLabRuntimes: options.earlierLabsRuntime === 'none' ? [] : runtimesOf(options.earlierLabsRuntime),
         fixtureJobs: options.fixtureJobs,
         labs: labs.length ? labs.map((id) => id.padStart(2, '0')) : undefined,
+        wholePath: options.wholePath,
         say: options.json ? undefined : (line) => console.log(line),
       });
       if (options.report) writeReport(options.report, report);
