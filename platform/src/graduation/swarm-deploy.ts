@@ -53,8 +53,9 @@ export async function deployToSwarm(project: ProjectSpec, target: SwarmTarget, o
   const tag = `g${Date.now().toString(36)}`;
   const images: Record<string, string> = {};
   const built = project.services.filter((service) => service.build);
+  // The services' base image, and the gateway's.
+  const node = await chooseBaseImage(nodeBaseImage(), dockerImages(), process.env.TALL_NODE_IMAGE || undefined, progress);
   if (built.length > 0) {
-    const node = await chooseBaseImage(nodeBaseImage(), dockerImages(), process.env.TALL_NODE_IMAGE || undefined, progress);
     await buildServiceBundles(built, progress);
     for (const service of built) {
       images[service.name] = `${target.stack}-${service.name}:${tag}`;
@@ -74,7 +75,7 @@ export async function deployToSwarm(project: ProjectSpec, target: SwarmTarget, o
   progress(`docker stack deploy ${target.stack} (${project.services.length} services${project.dataServices?.length ? `, ${project.dataServices.length} data services` : ''})`);
   await docker(['stack', 'deploy', '--prune', '--compose-file', stackFile, target.stack], { timeoutMs: 180_000, env: { ...process.env, ...Object.fromEntries(rendered.secretVariables.map((name) => [name, passwords[name]!])) } });
 
-  await startGateway(target, rendered.routes, (await chooseBaseImage(nodeBaseImage(), dockerImages(), process.env.TALL_NODE_IMAGE || undefined, () => undefined)).image, progress);
+  await startGateway(target, rendered.routes, node.image, progress);
   const services = await converged(target.stack, progress);
   return {
     stack: target.stack,

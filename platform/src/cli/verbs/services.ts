@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { InstanceView } from '../../data-services/broker.js';
+import { findService } from '../../data-services/catalog.js';
 import { color, printJson, table } from '../output.js';
 import { requireRunning } from '../platform-handle.js';
 
@@ -33,12 +34,13 @@ export function registerServices(program: Command): void {
       }
       console.log(`environment "${state.env}" · ${state.runtime} runtime\n`);
       console.log(table(rows));
-      const brokers = instances.filter((instance) => instance.queues !== undefined);
+      const brokers = instances.filter((instance) => findService(instance.service)?.queues);
       if (brokers.length > 0) {
         const queueRows = [['BROKER', 'QUEUE', 'WAITING', 'BEING WORKED', 'FAILED', 'LAG'].map(color.bold)];
         for (const broker of brokers) {
-          for (const queue of broker.queues!) queueRows.push([broker.name, queue.name, String(queue.waiting), String(queue.active), queue.failed ? color.red(String(queue.failed)) : '0', `${queue.lagSeconds} s`]);
-          if (broker.queues!.length === 0) queueRows.push([broker.name, color.dim('no queue yet (an app makes one with createQueue)'), '', '', '', '']);
+          const queues = broker.queues ?? [];
+          for (const queue of queues) queueRows.push([broker.name, queue.name, String(queue.waiting), String(queue.active), queue.failed ? color.red(String(queue.failed)) : '0', `${queue.lagSeconds} s`]);
+          if (queues.length === 0) queueRows.push([broker.name, color.dim(broker.queues ? 'no queue yet (an app makes one with createQueue)' : 'not read yet (every 3 s while its server runs)'), '', '', '', '']);
         }
         console.log(`
 ${table(queueRows)}`);
