@@ -39,9 +39,13 @@ async function forward(req, res, target, rest, body, triesLeft) {
   upstream.end(body);
 }
 
+// The request never reached a task: repeating it is safe whatever its method (Envoy's retry_on: connect-failure).
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
 function fail(req, res, target, rest, body, triesLeft, error) {
   // A task that went away between the choice and the connection: another one, for requests that are safe to repeat.
-  if (!res.headersSent && triesLeft > 0 && IDEMPOTENT.has(req.method)) return setTimeout(() => forward(req, res, target, rest, body, triesLeft - 1), 200);
+  const safe = IDEMPOTENT.has(req.method) || NOT_CONNECTED.has(error.code) || /^no task of/.test(error.message);
+  if (!res.headersSent && triesLeft > 0 && safe) return setTimeout(() => forward(req, res, target, rest, body, triesLeft - 1), 200);
   if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ error: `gateway: ${target} did not answer: ${error.message}` }));
 }

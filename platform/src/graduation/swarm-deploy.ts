@@ -37,6 +37,8 @@ export interface SwarmDeployment {
 }
 
 const gatewayName = (stack: string) => `${stack}-gateway`;
+/** on the images a deploy builds (each deploy builds under a new tag), so that removing the stack removes them */
+const STACK_LABEL = 'tall.graduate.stack';
 
 /**
  * `docker stack deploy` of the compose file, on whatever swarm the docker CLI points at (its context): images built as
@@ -61,7 +63,7 @@ export async function deployToSwarm(project: ProjectSpec, target: SwarmTarget, o
       images[service.name] = `${target.stack}-${service.name}:${tag}`;
       progress(`building ${images[service.name]}`);
       const build = service.build!;
-      const args = ['build', '-t', images[service.name]!, '--build-arg', `NODE_IMAGE=${node.image}`, ...Object.entries(build.args).filter(([name]) => name !== 'NODE_IMAGE').flatMap(([name, value]) => ['--build-arg', `${name}=${value}`]), ...(build.dockerfile ? ['-f', join(build.context, build.dockerfile)] : []), build.context];
+      const args = ['build', '-t', images[service.name]!, '--label', `${STACK_LABEL}=${target.stack}`, '--build-arg', `NODE_IMAGE=${node.image}`, ...Object.entries(build.args).filter(([name]) => name !== 'NODE_IMAGE').flatMap(([name, value]) => ['--build-arg', `${name}=${value}`]), ...(build.dockerfile ? ['-f', join(build.context, build.dockerfile)] : []), build.context];
       await docker(args, { timeoutMs: 600_000 });
     }
   }
@@ -87,11 +89,14 @@ export async function deployToSwarm(project: ProjectSpec, target: SwarmTarget, o
   };
 }
 
-/** `docker stack rm` and the gateway; resolves once the stack's services and network are gone. Volumes stay. */
-export async function removeFromSwarm(target: SwarmTarget, progress: (line: string) => void): Promise<{ removed: boolean; volumes: string[] }> {
+/**
+ * `docker stack rm`, the gateway and the images the deploys built; resolves once the stack's services and network are
+ * gone. Volumes stay (they are the data); `volumes: true` removes them too.
+ */
+export async function removeFromSwarm(target: SwarmTarget, progress: (line: string) => void, options: { volumes?: boolean } = {}): Promise<{ removed: boolean; volumes: string[]; volumesRemoved: boolean }> {
   await runDockerRaw(['rm', '--force', gatewayName(target.stack)]);
   const listed = await runDockerRaw(['stack', 'ls', '--format', '{{.Name}}']);
-  if (!listed.stdout.split('\n').includes(target.stack)) return { removed: false, volumes: [] };
+  if (!listed.stdout.split('\n').includes(target.stack)) return { removed: false, volumes: [], volumesRemoved: false };
   progress(`docker stack rm ${target.stack}`);
   await docker(['stack', 'rm', target.stack], { timeoutMs: 120_000 });
   await waitUntil(`the stack ${target.stack} to be gone`, async () => {
@@ -99,8 +104,15 @@ export async function removeFromSwarm(target: SwarmTarget, progress: (line: stri
     const tasks = await runDockerRaw(['ps', '-a', '--filter', `label=com.docker.stack.namespace=${target.stack}`, '--format', '{{.ID}}']);
     return left.stdout.trim() === '' && tasks.stdout.trim() === '';
   }, 120_000);
+  const built = (await runDockerRaw(['image', 'ls', '--filter', `label=${STACK_LABEL}=${target.stack}`, '--format', '{{.Repository}}:{{.Tag}}'])).stdout.split('\n').filter(Boolean);
+  if (built.length > 0) await runDockerRaw(['image', 'rm', ...built]);
   const volumes = (await runDockerRaw(['volume', 'ls', '--filter', `label=com.docker.stack.namespace=${target.stack}`, '--format', '{{.Name}}'])).stdout.split('\n').filter(Boolean);
-  return { removed: true, volumes };
+  if (options.volumes && volumes.length > 0) {
+    progress(`docker volume rm ${volumes.join(' ')}`);
+    // A volume is freed a moment after its container is gone.
+    await waitUntil(`the volumes of ${target.stack} to be removed`, async () => (await runDockerRaw(['volume', 'rm', ...volumes])).code === 0 || (await runDockerRaw(['volume', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${target.stack}`])).stdout.trim() === '', 60_000);
+  }
+  return { removed: true, volumes, volumesRemoved: Boolean(options.volumes) };
 }
 
 async function ensureSwarm(init: boolean, progress: (line: string) => void): Promise<boolean> {
@@ -131,7 +143,7 @@ async function startGateway(target: SwarmTarget, routes: { route: string; servic
   if (running.code === 0 && running.stdout.includes(`ROUTES=${wanted}\n`) && running.stdout.trim().endsWith('true')) return;
   await runDockerRaw(['rm', '--force', name]);
   progress(`gateway: 127.0.0.1:${target.port} -> ${routes.map((route) => `/${route.route}`).join(', ')}`);
-  const started = await runDockerRaw(['run', '--detach', '--name', name, '--label', `tall.graduate.stack=${target.stack}`, '--network', `${target.stack}_${STACK_NETWORK}`,
+  const started = await runDockerRaw(['run', '--detach', '--name', name, '--label', `${STACK_LABEL}=${target.stack}`, '--network', `${target.stack}_${STACK_NETWORK}`,
     '--publish', `127.0.0.1:${target.port}:8080`, '--env', `ROUTES=${wanted}`, '--volume', `${GATEWAY_SCRIPT}:/gateway/gateway.mjs:ro`, '--restart', 'unless-stopped', '--user', 'node',
     image, 'node', '/gateway/gateway.mjs'], { timeoutMs: 60_000 });
   if (started.code !== 0) {

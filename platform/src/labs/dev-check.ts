@@ -110,8 +110,9 @@ async function runSessionOnce(manifest: Manifest, runtime: RuntimeKind, source: 
 async function testFixture(manifest: Manifest, lab: Lab, fixture: Fixture, runtime: RuntimeKind, details: string[]): Promise<FixtureOutcome> {
   const services = materialize(fixture, lab.solutionDir);
   try {
-    // A fake is judged by the checks it aims at, so only those run; a variant must pass them all.
-    const [result] = await runSessionOnce(manifest, runtime, services, [lab], details, fixture.kind === 'fake' ? fixture.mustFail : undefined);
+    // A fake is judged by the checks it aims at, so only those run; a variant must pass them all (or all it names).
+    const aimedAt = fixture.kind === 'fake' ? fixture.mustFail : fixture.onlyChecks;
+    const [result] = await runSessionOnce(manifest, runtime, services, [lab], details, aimedAt.length > 0 ? aimedAt : undefined);
     const failed = result!.checks.filter((check) => check.status === 'failed').map((check) => check.name);
     const base = { name: fixture.name, kind: fixture.kind, why: fixture.why };
     if (!result!.platform.started) {
@@ -119,14 +120,14 @@ async function testFixture(manifest: Manifest, lab: Lab, fixture: Fixture, runti
       details.push(`lab ${lab.id} ${fixture.kind} ${fixture.name}: ${outcome.result}`);
       return outcome;
     }
+    const unknown = aimedAt.filter((name) => !result!.checks.some((check) => check.name === name));
+    if (unknown.length) details.push(`lab ${lab.id} ${fixture.kind} ${fixture.name}: ${fixture.kind === 'fake' ? 'must_fail' : 'checks'} names checks the lab does not have: ${unknown.join(', ')}`);
     if (fixture.kind === 'variant') {
-      const notPassed = result!.checks.filter((check) => check.status !== 'passed').map((check) => check.name);
+      const notPassed = [...result!.checks.filter((check) => check.status !== 'passed').map((check) => check.name), ...unknown];
       if (notPassed.length > 0) details.push(...failures(result!).map((line) => `a valid variant is refused — ${fixture.name} (${fixture.why}): ${line}`));
       return { ...base, ok: notPassed.length === 0, result: notPassed.length === 0 ? 'passes' : `fails ${notPassed.join(', ')}` };
     }
     const missed = fixture.mustFail.filter((name) => !failed.includes(name));
-    const unknown = fixture.mustFail.filter((name) => !result!.checks.some((check) => check.name === name));
-    if (unknown.length) details.push(`lab ${lab.id} fake ${fixture.name}: must_fail names checks the lab does not have: ${unknown.join(', ')}`);
     if (missed.length) details.push(`lab ${lab.id}: a cheap fake passes ${missed.join(', ')} — ${fixture.name}: ${fixture.why}`);
     return { ...base, ok: missed.length === 0 && unknown.length === 0, result: failed.length ? `fails ${failed.join(', ')}` : `PASSES ${fixture.mustFail.join(', ')}` };
   } finally {

@@ -9,6 +9,7 @@
  *     kind: fake | variant
  *     why: what it does instead of the lesson (fake), or how it differs from the solution (variant)
  *     must_fail: [check names]          # fake: the checks it is aimed at
+ *     checks: [platform-map]            # variants only, optional: run against these checks alone (its change is read by no other)
  *     edits:                            # text replaced in the solution's files; each `replace` must occur exactly once
  *       - { file: catalog/src/index.ts, replace: "…", with: "…" }
  *   labs/<id>-<slug>/fixtures/<name>/files/…   # files written over the solution's (paths relative to services/)
@@ -28,6 +29,11 @@ export interface Fixture {
   why: string;
   /** fake: checks that must fail */
   mustFail: string[];
+  /**
+   * variant: the only checks it is run against, when its change is one no other check reads (a file only those checks
+   * look at); empty: every check
+   */
+  onlyChecks: string[];
   edits: { file: string; replace: string; with: string }[];
   /** folder of files written over the solution, when there is one */
   filesDir?: string;
@@ -61,13 +67,16 @@ function loadFixture(lab: Lab, dir: string, name: string): Fixture {
   const mustFail = raw.must_fail === undefined ? [] : raw.must_fail;
   if (!Array.isArray(mustFail) || !mustFail.every((item) => typeof item === 'string')) problem('must_fail must be a list of check names');
   if (raw.kind === 'fake' && (mustFail as string[]).length === 0) problem('a fake names the checks it must fail (must_fail)');
+  const onlyChecks = raw.checks === undefined ? [] : raw.checks;
+  if (!Array.isArray(onlyChecks) || !onlyChecks.every((item) => typeof item === 'string')) problem('checks must be a list of check names');
+  if (raw.kind === 'fake' && (onlyChecks as string[]).length > 0) problem('a fake is run against the checks it must fail (must_fail), not "checks"');
   const edits = (raw.edits ?? []) as { file?: unknown; replace?: unknown; with?: unknown }[];
   if (!Array.isArray(edits) || !edits.every((edit) => typeof edit.file === 'string' && typeof edit.replace === 'string' && typeof edit.with === 'string')) {
     problem('edits must be a list of { file, replace, with }');
   }
   const filesDir = existsSync(join(dir, 'files')) ? join(dir, 'files') : undefined;
   if (!filesDir && edits.length === 0) problem('changes nothing: give it edits or a files/ folder');
-  return { lab: lab.id, name, kind: raw.kind as Fixture['kind'], why: (raw.why as string).trim(), mustFail: mustFail as string[], edits: edits as Fixture['edits'], filesDir };
+  return { lab: lab.id, name, kind: raw.kind as Fixture['kind'], why: (raw.why as string).trim(), mustFail: mustFail as string[], onlyChecks: onlyChecks as string[], edits: edits as Fixture['edits'], filesDir };
 }
 
 /** The solution with the fixture applied, in a fresh temporary folder: the services/ to check. */

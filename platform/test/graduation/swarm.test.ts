@@ -127,7 +127,7 @@ describe.skipIf(!engine)('tall graduate swarm: the same compose file as a Docker
     try {
       const stack = await data.json<Deployed>(['graduate', 'swarm', '--port', String(dataPort)]);
       expect(stack.services.map((service) => service.name).sort()).toEqual(['data_app-db', 'data_dbapp']);
-      expect(execFileSync('cat', [`${data.stateDir}/default/swarm/stack.yaml`], { encoding: 'utf8' })).not.toMatch(/[0-9a-f]{36}/);
+      expect(execFileSync('cat', [`${data.stateDir}/default/swarm/data/stack.yaml`], { encoding: 'utf8' })).not.toMatch(/[0-9a-f]{36}/);
       const written = await waitFor('dbapp to write a row (its database may still be starting)', async () => {
         const answer = await fetch(`${stack.gatewayUrl}/dbapp/rows?value=on-swarm`, { method: 'POST' }).catch(() => undefined);
         return answer?.status === 201 ? answer : undefined;
@@ -135,9 +135,20 @@ describe.skipIf(!engine)('tall graduate swarm: the same compose file as a Docker
       expect(written.status).toBe(201);
       expect(((await (await fetch(`${stack.gatewayUrl}/dbapp/rows`)).json()) as { rows: { value: string }[] }).rows.map((row) => row.value)).toContain('on-swarm');
     } finally {
-      await data.run(['graduate', 'swarm', '--remove']);
-      execFileSync('sh', ['-c', 'docker volume rm data_app-db-data >/dev/null 2>&1 || true']);
+      const removed = await data.json<{ removed: boolean; volumes: string[] }>(['graduate', 'swarm', '--remove', '--volumes']);
+      expect(removed.volumes).toEqual(['data_app-db-data']);
+      expect(execFileSync('docker', ['volume', 'ls', '-q', '--filter', 'name=data_app-db-data'], { encoding: 'utf8' }).trim()).toBe('');
     }
+  });
+
+  it('--stack deploys a second copy of the same file beside the first, under its own name', async () => {
+    const second = await tall.json<Deployed>(['graduate', 'swarm', '--stack', 'mini-two', '--port', String(await freePort())]);
+    expect(second.services.map((service) => service.name).sort()).toEqual(['mini-two_echo', 'mini-two_slow']);
+    expect((await fetch(`${second.gatewayUrl}/echo/two`)).status).toBe(200);
+    expect((await fetch(`${deployed.gatewayUrl}/echo/one`)).status).toBe(200);
+    expect((await tall.json<{ removed: boolean }>(['graduate', 'swarm', '--stack', 'mini-two', '--remove'])).removed).toBe(true);
+    expect((await fetch(`${deployed.gatewayUrl}/echo/still`)).status).toBe(200);
+    expect((await tall.run(['graduate', 'swarm', '--stack', 'Not A Name'])).stderr).toMatch(/cannot name a stack/);
   });
 
   it('--remove takes the stack and its gateway away', async () => {
@@ -145,6 +156,8 @@ describe.skipIf(!engine)('tall graduate swarm: the same compose file as a Docker
     expect(removed.removed).toBe(true);
     expect(execFileSync('docker', ['service', 'ls', '--filter', 'label=com.docker.stack.namespace=mini', '-q'], { encoding: 'utf8' }).trim()).toBe('');
     expect(execFileSync('docker', ['ps', '-aq', '--filter', 'name=mini-gateway'], { encoding: 'utf8' }).trim()).toBe('');
+    // the images its deploys built went with it
+    expect(execFileSync('docker', ['image', 'ls', '-q', '--filter', 'label=tall.graduate.stack=mini'], { encoding: 'utf8' }).trim()).toBe('');
     expect((await tall.json<{ removed: boolean }>(['graduate', 'swarm', '--remove'])).removed).toBe(false);
   });
 });

@@ -14,19 +14,20 @@ function manifestIn(text: string) {
 }
 
 describe('lab manifest', () => {
-  it("the kit's manifest: 13 labs in order, each lab starting from the previous solution", () => {
+  it("the kit's manifest: 14 labs in order, each lab starting from the previous solution", () => {
     const manifest = loadManifest(labPaths(KIT_ROOT, KIT_ROOT));
-    expect(manifest.labs.map((lab) => lab.id)).toEqual(['00', '01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12']);
+    expect(manifest.labs.map((lab) => lab.id)).toEqual(['00', '01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12', '13']);
     const lab01 = findLab(manifest, '1')!;
     expect(lab01.slug).toBe('rapid-deployment');
     expect(lab01.defaultCheckTimeoutMs).toBe(15_000);
     expect(startingStateDir(manifest, lab01)).toBe(join(KIT_ROOT, 'solutions', '00-get-tall'));
     expect(startingStateDir(manifest, findLab(manifest, '00')!)).toBe(join(KIT_ROOT, 'solutions', 'start'));
-    expect(manifest.labs.filter((lab) => lab.available).map((lab) => lab.id)).toEqual(['00', '01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12']);
+    expect(manifest.labs.filter((lab) => lab.available).map((lab) => lab.id)).toEqual(['00', '01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12', '13']);
     expect(startingStateDir(manifest, findLab(manifest, '07')!)).toBe(join(KIT_ROOT, 'solutions', '06-failover'));
     expect(startingStateDir(manifest, findLab(manifest, '08')!)).toBe(join(KIT_ROOT, 'solutions', '07-resilience'));
     expect(startingStateDir(manifest, findLab(manifest, '11')!)).toBe(join(KIT_ROOT, 'solutions', '10-asynchronicity'));
     expect(startingStateDir(manifest, findLab(manifest, '12')!)).toBe(join(KIT_ROOT, 'solutions', '11-contract-tests'));
+    expect(startingStateDir(manifest, findLab(manifest, '13')!)).toBe(join(KIT_ROOT, 'solutions', '12-continuous-delivery'));
   });
 
   it('finds a lab by number, padded number, folder name or slug; nothing for an unknown one', () => {

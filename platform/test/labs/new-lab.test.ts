@@ -35,13 +35,13 @@ describe('tall dev new-lab', () => {
 
   it('adds a lab the manifest does not have, in order, with a slide anchor; refuses a written lab and a bad slug', () => {
     const root = kitCopy();
-    const made = createLab(labPaths(root, root), '13', 'graduate', 'Graduate: the same compose file on a real orchestrator');
+    const made = createLab(labPaths(root, root), '14', 'beyond', 'Beyond: a lab after the last one');
     const manifest = loadManifest(labPaths(root, root));
-    expect(manifest.labs.at(-1)).toMatchObject({ id: '13', slug: 'graduate', title: 'Graduate: the same compose file on a real orchestrator' });
-    expect(readFileSync(join(root, 'slides/06-to-the-labs.md'), 'utf8')).toContain('{#lab-13}');
+    expect(manifest.labs.at(-1)).toMatchObject({ id: '14', slug: 'beyond', title: 'Beyond: a lab after the last one' });
+    expect(readFileSync(join(root, 'slides/06-to-the-labs.md'), 'utf8')).toContain('{#lab-14}');
     expect(made.made).toContain('labs/manifest.yaml');
     expect(() => createLab(labPaths(root, root), '01', 'rapid-deployment')).toThrow(NewLabError);
-    expect(() => createLab(labPaths(root, root), '14', 'Not_Kebab')).toThrow(/kebab-case/);
+    expect(() => createLab(labPaths(root, root), '15', 'Not_Kebab')).toThrow(/kebab-case/);
   });
 
   it('a lab after labs not written yet starts from the last written lab\'s solution, as the engine starts it', () => {
@@ -54,7 +54,6 @@ describe('tall dev new-lab', () => {
     expect(from).toBe('solutions/09-autoscaling');
     expect(existsSync(join(root, 'solutions/10-asynchronicity'))).toBe(false);
     expect(readFileSync(join(root, 'solutions/11-contract-tests/compose.yaml'), 'utf8')).toBe(readFileSync(join(root, from, 'compose.yaml'), 'utf8'));
-    createLab(labPaths(root, root), '13', 'graduate');
     const made = createLab(labPaths(root, root), '14', 'after-graduate');
     expect(made.made).toContain(`solutions/14-after-graduate/ (from solutions/13-graduate)`);
   });

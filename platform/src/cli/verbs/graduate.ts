@@ -27,22 +27,26 @@ export function registerGraduate(program: Command): void {
     .command('swarm')
     .description('deploy the compose file to Docker Swarm (docker stack deploy): replicas, healthchecks, update_config, restart policies from the same file; a gateway on 127.0.0.1 routes as tall\'s router does')
     .option('--init', 'if this Docker engine is in no swarm, make it a single-node one (docker swarm init)')
-    .option('--remove', 'remove the stack and its gateway instead (docker stack rm); data volumes stay')
+    .option('--remove', 'remove the stack, its gateway and the images built for it instead (docker stack rm); data volumes stay')
+    .option('--volumes', 'with --remove: the data services\' volumes too (their data is lost)')
     .option('--port <port>', 'the gateway\'s port on 127.0.0.1', '8085')
+    .option('--stack <name>', 'the stack\'s name (default: the compose file\'s project name, and -<env> for an environment other than default)')
     .option('--file <compose>', 'compose file (default services/compose.yaml)')
     .option('--env <name>', 'environment whose variables to use (services/environments/<name>.env)', process.env.TALL_ENV ?? 'default')
     .option('--json', 'print the outcome as JSON')
-    .action(async (options: GraduateOptions & { init?: boolean; remove?: boolean; port: string }) => {
+    .action(async (options: GraduateOptions & { init?: boolean; remove?: boolean; volumes?: boolean; port: string; stack?: string }) => {
       const env = environment(options.env, options.file);
       const name = projectName(env);
-      const target: SwarmTarget = { stack: env.name === 'default' ? name : `${name}-${env.name}`, stateDir: join(env.stateDir, 'swarm'), port: Number.parseInt(options.port, 10) };
+      const stack = options.stack ?? (env.name === 'default' ? name : `${name}-${env.name}`);
+      if (!/^[a-z0-9][a-z0-9_-]*$/.test(stack)) throw new CliError(`"${stack}" cannot name a stack`, 'use lower-case letters, digits, - and _ (starting with a letter or digit)');
+      const target: SwarmTarget = { stack, stateDir: join(env.stateDir, 'swarm', stack), port: Number.parseInt(options.port, 10) };
       const progress = options.json ? () => undefined : (line: string) => console.log(color.dim(line));
       if (options.remove) {
-        const outcome = await explained(removeFromSwarm(target, progress));
+        const outcome = await explained(removeFromSwarm(target, progress, { volumes: options.volumes }));
         if (options.json) return printJson({ stack: target.stack, ...outcome });
         if (!outcome.removed) return console.log(`no stack "${target.stack}" on this swarm; nothing to remove`);
         console.log(color.green(`✔ stack ${target.stack} and its gateway removed`));
-        if (outcome.volumes.length > 0) console.log(`its data volumes stay: ${outcome.volumes.join(', ')} (docker volume rm … deletes them)`);
+        if (outcome.volumes.length > 0) console.log(outcome.volumesRemoved ? `its data volumes removed too: ${outcome.volumes.join(', ')}` : `its data volumes stay: ${outcome.volumes.join(', ')} (--remove --volumes deletes them)`);
         return;
       }
       // The services reach each other through the gateway, as through tall's router.
@@ -123,6 +127,6 @@ function projectName(env: Environment): string {
 
 function printUnmapped(unmapped: Unmapped[]): void {
   if (unmapped.length === 0) return;
-  console.log(color.yellow(`\nwhat tall does from this file that these objects cannot say (${unmapped.length}):`));
+  console.log(color.yellow(`\nx-tall settings of this file that these objects cannot say (${unmapped.length}):`));
   console.log(table([['SERVICE', 'SETTING', 'IN A REAL CLUSTER'].map(color.bold), ...unmapped.map((item) => [item.service, item.setting, item.instead])]));
 }
