@@ -23,8 +23,6 @@ export function measureSlides(): TextSizes[] {
   };
   for (const slide of slides) {
     slides.forEach((s) => s.classList.toggle('current', s === slide));
-    // Fragments not yet shown are still text of the slide: measure them too.
-    slide.classList.add('measuring');
     const r: TextSizes = { id: slide.dataset.id ?? '' };
     const scale = slide.getBoundingClientRect().width / slide.offsetWidth;
     const walker = document.createTreeWalker(slide.querySelector('.slide-body')!, NodeFilter.SHOW_TEXT);
@@ -55,7 +53,6 @@ export function measureSlides(): TextSizes[] {
       }
       holder.remove();
     }
-    slide.classList.remove('measuring');
     results.push(r);
   }
   slides.forEach((s, i) => s.classList.toggle('current', i === before));

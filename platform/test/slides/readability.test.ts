@@ -1,10 +1,7 @@
 /**
  * The deck read from the back of a room: in Chromium at 1280x720, every slide's body text is at least 32 px (24 pt),
- * code 24 px, tables, small print and diagram labels at least 18 px. Screenshots of a table slide, a diagram slide and the
- * speaker view go to .tall/artifacts/, which .ci/run prints. One browser for the whole file.
+ * code 24 px, tables, small print and diagram labels at least 18 px. One browser for the whole file.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChromium, launchChromium } from '../../src/slides/chromium.js';
@@ -20,7 +17,6 @@ const FLOOR_PX = { body: 32, code: 24, table: 18, small: 18, diagram: 18 } as co
 
 const chromiumPath = findChromium();
 const root = kitRoot();
-const ARTIFACTS = path.join(root, '.tall', 'artifacts');
 
 describe.skipIf(!chromiumPath)('the deck is readable from the back of the room', { timeout: 60_000 }, () => {
   let browser: Browser;
@@ -28,7 +24,6 @@ describe.skipIf(!chromiumPath)('the deck is readable from the back of the room',
   let page: Page;
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     browser = await launchChromium(chromiumPath);
     server = await startSlidesServer({ root, port: 0, watch: false });
     page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
