@@ -18,6 +18,7 @@ import { exportSite } from '../../src/slides/export.js';
 import { kitRoot } from '../../src/slides/paths.js';
 import { countPdfPages, printPdf } from '../../src/slides/pdf.js';
 import { startSlidesServer, type SlidesServer } from '../../src/slides/server.js';
+import { listTracks } from '../../src/slides/tracks.js';
 import { ARTIFACTS, OUTPUT_DIR, scratchKit, type ScratchKit } from './helpers.js';
 
 const chromiumPath = findChromium();
@@ -289,6 +290,23 @@ describe.skipIf(!chromiumPath)('the deck in headless Chromium', { timeout: 60_00
     expect(result.pages).toBe(pages);
     expect(pages).toBe(deck.slides.length);
     expect(result.warnings).toEqual([]);
+  });
+
+  it('exports and prints each track: its slides only, one PDF page each, no warnings', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tall-track-'));
+    try {
+      for (const track of await listTracks(root)) {
+        const exported = await exportSite({ root, outDir: path.join(dir, track), track });
+        expect(exported.warnings, track).toEqual([]);
+        const file = path.join(ARTIFACTS, `deck-${track}.pdf`);
+        const pdf = await printPdf({ root, file, track, browser });
+        expect(pdf.warnings, track).toEqual([]);
+        expect(pdf.pages, track).toBe(exported.slides);
+        console.log(`track ${track}: ${exported.slides} slides exported and printed to ${file}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reloads the page when a slide file changes, and stays on the same slide', async () => {
