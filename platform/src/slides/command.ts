@@ -47,7 +47,7 @@ export function registerSlidesCommand(program: Command): void {
     .option('--port <n>', `port on 127.0.0.1 to serve on (default ${DEFAULT_SLIDES_PORT}, or env TALL_SLIDES_PORT)`)
     .option('--export <dir>', 'write a static, self-contained site to <dir> (works from file://, no network)')
     .option('--pdf <file>', 'print the deck to a PDF, one slide per page (needs Chromium)')
-    .option('--track <name>', 'only the slides of a track, in its order, with its times (slides/tracks/<name>.yaml: 90-minutes, full-day, self-paced)')
+    .option('--track <name>', "only a track's slides (slides/tracks/<name>.yaml), in its order, paced by its times; an unknown name lists the tracks")
     .option('--json', 'with --export/--pdf: print the result as JSON')
     .option('--no-open', 'do not open a browser when serving')
     .action(async (opts: SlidesOptions) => {
