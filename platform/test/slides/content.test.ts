@@ -84,7 +84,7 @@ describe('the deck teaches the whole session', () => {
   });
 
   it('gives each live demo its steps and the output to expect, in the notes', () => {
-    for (const id of ['tall-commands', 'scaling-tall', 'failover-tall']) {
+    for (const id of ['tall-commands', 'scaling-tall', 'failover-tall', 'beyond-one-machine']) {
       const notes = byId(id).notesHtml;
       expect(notes, `#${id}`).toMatch(/<strong>Demo<\/strong>/);
       expect(notes, `#${id} names what to type`).toMatch(/<code>npx tall /);
