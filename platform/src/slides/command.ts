@@ -3,7 +3,8 @@
  *   tall slides                 serve the deck on http://127.0.0.1:8090/ with live reload
  *   tall slides --export DIR    write a static, self-contained site (opens from file://)
  *   tall slides --pdf FILE      print the deck to PDF through headless Chromium, one slide per page
- *   tall slides --track NAME    any of the above with only a track's slides (slides/tracks/NAME.yaml), paced
+ *   tall slides --track NAME    any of the above with only a track's slides (slides/tracks/NAME.yaml), paced;
+ *                               without it, the self-paced track: every slide, each lab next to its idea
  */
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
@@ -24,6 +25,11 @@ const renderer = async () => ({
 });
 
 export const DEFAULT_SLIDES_PORT = 8090;
+/**
+ * Without --track: every slide, each lab right after the idea it practises (slides/tracks/self-paced.yaml), rather than
+ * the files' order, which keeps the labs together at the end. A kit without that track shows the files' order.
+ */
+export const DEFAULT_TRACK = 'self-paced';
 
 interface SlidesOptions {
   port?: string;
@@ -47,7 +53,7 @@ export function registerSlidesCommand(program: Command): void {
     .option('--port <n>', `port on 127.0.0.1 to serve on (default ${DEFAULT_SLIDES_PORT}, or env TALL_SLIDES_PORT)`)
     .option('--export <dir>', 'write a static, self-contained site to <dir> (works from file://, no network)')
     .option('--pdf <file>', 'print the deck to a PDF, one slide per page (needs Chromium)')
-    .option('--track <name>', "only a track's slides (slides/tracks/<name>.yaml), in its order, paced by its times; an unknown name lists the tracks")
+    .option('--track <name>', `only a track's slides (slides/tracks/<name>.yaml), in its order, paced by its times (default ${DEFAULT_TRACK}: every slide, labs next to their ideas); an unknown name lists the tracks`)
     .option('--json', 'with --export/--pdf: print the result as JSON')
     .option('--no-open', 'do not open a browser when serving')
     .action(async (opts: SlidesOptions) => {
@@ -69,6 +75,8 @@ class UsageError extends Error {}
 async function runSlides(opts: SlidesOptions): Promise<number> {
   const root = kitRoot();
   try {
+    const { listTracks } = await renderer();
+    opts.track ??= (await listTracks(root)).includes(DEFAULT_TRACK) ? DEFAULT_TRACK : undefined;
     if (opts.export || opts.pdf) return await runExports(root, opts);
     return await serve(root, parsePort(opts.port), opts.open, opts.track);
   } catch (error) {

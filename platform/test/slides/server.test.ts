@@ -124,7 +124,11 @@ describe('tall slides: the command', () => {
   });
 
   it('--track cuts the export to the track, says so, and puts it in --json; an unknown track lists the known ones', async () => {
-    kit = scratchKit({ ...DECK, 'slides/tracks/short.yaml': 'title: Short\nparts:\n  - title: Only\n    minutes: 5\n    slides: [second]\n' });
+    kit = scratchKit({
+      ...DECK,
+      'slides/tracks/short.yaml': 'title: Short\nparts:\n  - title: Only\n    minutes: 5\n    slides: [second]\n',
+      'slides/tracks/self-paced.yaml': 'title: Alone\nparts:\n  - title: All, second first\n    slides: [second, 01-a.md]\n',
+    });
     const dir = mkdtempSync(path.join(tmpdir(), 'tall-export-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const json = await runCommand(kit.root, ['--export', dir, '--track', 'short', '--json']);
@@ -136,7 +140,12 @@ describe('tall slides: the command', () => {
     expect(text.out).toContain('track short ("Short"): 1 slides, 5 minutes planned in 1 parts');
     const unknown = await runCommand(kit.root, ['--export', dir, '--track', 'long']);
     expect(unknown.exitCode).toBe(1);
-    expect(unknown.err).toBe('tall slides: no track "long"; the tracks are short\n');
+    expect(unknown.err).toBe('tall slides: no track "long"; the tracks are self-paced, short\n');
+    // without --track: the self-paced track, every slide in its order
+    const plain = await runCommand(kit.root, ['--export', dir, '--json']);
+    expect(JSON.parse(plain.out)).toMatchObject({ slides: 2, track: { name: 'self-paced' } });
+    const html = readFileSync(path.join(dir, 'index.html'), 'utf8');
+    expect(html.indexOf('data-id="second"')).toBeLessThan(html.indexOf('data-id="start"'));
   });
 
   it('--export without --json prints warnings as file:line on stderr', async () => {
