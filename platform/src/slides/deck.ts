@@ -11,6 +11,7 @@ import { readLabManifest, type LabEntry } from './labs.js';
 import { rewriteInline, type LinkContext, type RewriteResult } from './links.js';
 import { createMarkdown, DIRECTIVE_CLOSE, DIRECTIVE_OPEN, DIRECTIVES, directiveName, knownLanguage } from './markdown.js';
 import { displayPath, kitPaths } from './paths.js';
+import { applyTrack, readTrack } from './tracks.js';
 import type { Deck, Slide, SlideWarning } from './types.js';
 
 export interface BuildOptions {
@@ -20,6 +21,8 @@ export interface BuildOptions {
   labs?: LabEntry[];
   /** extra markdown-it setup (plugins); runs after the deck's own */
   configure?: (md: MarkdownIt) => void;
+  /** a track of slides/tracks/: only its slides, in its order, with its parts' times (throws TrackError if unusable) */
+  track?: string;
 }
 
 export interface BuiltDeck extends Deck {
@@ -132,7 +135,8 @@ export async function buildDeck(options: BuildOptions): Promise<BuiltDeck> {
   });
 
   const title = slides[0]?.title || 'Slides';
-  return { title, slides, warnings, files: files.map((f) => displayPath(root, f)), labs };
+  const deck: BuiltDeck = { title, slides, warnings, files: files.map((f) => displayPath(root, f)), labs };
+  return options.track ? applyTrack(deck, await readTrack(root, options.track)) : deck;
 }
 
 /** Invalid UTF-8 is decoded with replacement characters and reported at its line, so the rest still shows. */

@@ -22,8 +22,8 @@ export function countPdfPages(pdf: Buffer): number {
   return (pdf.toString('latin1').match(/\/Type\s*\/Page(?![a-zA-Z])/g) ?? []).length;
 }
 
-export async function printPdf(options: { root: string; file: string; deck?: BuiltDeck; browser?: Browser }): Promise<PdfResult> {
-  const deck = options.deck ?? (await buildDeck({ root: options.root }));
+export async function printPdf(options: { root: string; file: string; deck?: BuiltDeck; track?: string; browser?: Browser }): Promise<PdfResult> {
+  const deck = options.deck ?? (await buildDeck({ root: options.root, track: options.track }));
   const file = path.resolve(options.file);
   const browser = options.browser ?? (await launchChromium());
   const owned = !options.browser;

@@ -52,17 +52,19 @@ export function renderDeckPage(deck: Deck, options: RenderOptions = {}): string 
   const sections = deck.slides
     .map((slide) => {
       const classes = ['slide', ...slide.classes].join(' ');
+      const part = slide.part === undefined ? '' : ` data-part="${slide.part}"`;
       const notes = slide.notesHtml ? `\n<aside class="notes">\n${slide.notesHtml}</aside>` : '';
       return (
         `<section class="${escapeHtml(classes)}" data-id="${escapeHtml(slide.id)}" data-index="${slide.index + 1}" ` +
-        `data-title="${escapeHtml(slide.title)}" data-source="${escapeHtml(`${slide.file}:${slide.line}`)}" aria-label="${escapeHtml(`Slide ${slide.index + 1}: ${slide.title}`)}">\n` +
+        `data-title="${escapeHtml(slide.title)}" data-source="${escapeHtml(`${slide.file}:${slide.line}`)}"${part} aria-label="${escapeHtml(`Slide ${slide.index + 1}: ${slide.title}`)}">\n` +
         `<div class="slide-body">\n${slide.html}</div>\n` +
         `<footer class="slide-footer"><span class="deck-name">${footer}</span><span class="slide-number">${slide.index + 1} / ${total}</span></footer>` +
         `${notes}\n</section>`
       );
     })
     .join('\n');
-  const data = { title: deck.title, slides: total, live: options.live ?? null };
+  // A track's parts with their minutes: the speaker view paces against them.
+  const data = { title: deck.title, slides: total, live: options.live ?? null, track: deck.track ?? null };
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -96,18 +98,18 @@ ${sections}
 <div class="speaker" aria-label="Speaker view">
 <div class="speaker-bar"><span class="speaker-timer" title="Time since the speaker view opened">00:00</span>
 <button type="button" class="speaker-pause" title="Pause/resume (P)">Pause</button><button type="button" class="speaker-reset" title="Reset (R)">Reset</button>
-<span class="speaker-clock"></span><span class="speaker-source"></span><span class="speaker-position"></span></div>
+<span class="speaker-clock"></span><span class="speaker-pace" hidden></span><span class="speaker-source"></span><span class="speaker-position"></span></div>
 <div class="speaker-pane speaker-current"><div class="label">Now</div><div class="speaker-frame"></div></div>
 <div class="speaker-pane speaker-next"><div class="label">Next</div><div class="speaker-frame"></div></div>
 <div class="speaker-pane speaker-notes"><div class="label">Notes</div><div class="notes-body"></div></div>
 </div>
 <div class="deck-help" role="dialog" aria-label="Keys"><dl>
-<dt>→ ↓ space PgDn</dt><dd>next slide</dd>
-<dt>← ↑ shift+space PgUp</dt><dd>previous slide</dd>
+<dt>→ ↓ space PgDn</dt><dd>next step or slide</dd>
+<dt>← ↑ shift+space PgUp</dt><dd>previous step or slide</dd>
 <dt>Home / End</dt><dd>first / last slide</dd>
 <dt>12 Enter</dt><dd>go to slide 12</dd>
 <dt>O or Esc</dt><dd>overview of all slides (arrows + Enter to pick)</dd>
-<dt>S</dt><dd>speaker view: notes, next slide, timer (P pause, R reset)</dd>
+<dt>S</dt><dd>speaker view: notes, next slide, timer, and with a track ahead/behind its plan (P pause, R reset)</dd>
 <dt>N</dt><dd>show the speaker notes under the slide (for reading on your own)</dd>
 <dt>F</dt><dd>full screen</dd>
 <dt>Ctrl+P</dt><dd>print: one slide per page</dd>

@@ -35,6 +35,8 @@ export interface ServerOptions {
   watch?: boolean;
   /** called with the warnings of each (re)build */
   onBuild?: (deck: BuiltDeck, reason: string) => void;
+  /** serve only this track's slides (slides/tracks/<name>.yaml) */
+  track?: string;
 }
 
 export interface SlidesServer extends EventEmitter {
@@ -48,7 +50,8 @@ export interface SlidesServer extends EventEmitter {
 
 export async function startSlidesServer(options: ServerOptions): Promise<SlidesServer> {
   const { root } = options;
-  let deck = await buildDeck({ root });
+  const build = () => buildDeck({ root, track: options.track });
+  let deck = await build();
   options.onBuild?.(deck, 'start');
   const clients = new Set<http.ServerResponse>();
   const events = new EventEmitter();
@@ -116,7 +119,7 @@ export async function startSlidesServer(options: ServerOptions): Promise<SlidesS
   const rebuild = (reason = 'manual'): Promise<void> => {
     building = building.then(async () => {
       try {
-        deck = await buildDeck({ root });
+        deck = await build();
       } catch (error) {
         events.emit('error-build', error);
         return;

@@ -40,6 +40,15 @@ export interface Slide {
   labs: string[];
   /** set when the slide stands in for content that failed to render */
   error?: string;
+  /** with a track: the index of the part it belongs to in DeckTrack.parts */
+  part?: number;
+}
+
+/** The track a deck was cut to (tracks.ts): its parts, each a run of slides with a target time. */
+export interface DeckTrack {
+  name: string;
+  title: string;
+  parts: { title: string; minutes?: number; first: number; count: number }[];
 }
 
 export interface Deck {
@@ -48,4 +57,6 @@ export interface Deck {
   warnings: SlideWarning[];
   /** the markdown files read, repo-relative, in deck order */
   files: string[];
+  /** set when the deck was cut to a track */
+  track?: DeckTrack;
 }

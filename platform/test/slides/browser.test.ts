@@ -1,7 +1,9 @@
 /**
  * The deck in headless Chromium (playwright-core + the system's Chromium, see .ci/install-browser.sh):
  * keys, hash deep links, overview, speaker view, notes, no console errors, every slide fits its page,
- * live reload, the exported site from file://, and a PDF with one page per slide. Screenshots go to __output__/.
+ * live reload, the exported site from file://, and a PDF with one page per slide; steps, and a track's pacing in the
+ * speaker view. Screenshots go to __output__/; a table slide, a diagram slide and the paced speaker view also to
+ * .tall/artifacts/, which .ci/run prints.
  * One browser for the whole file.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,7 +18,8 @@ import { exportSite } from '../../src/slides/export.js';
 import { kitRoot } from '../../src/slides/paths.js';
 import { countPdfPages, printPdf } from '../../src/slides/pdf.js';
 import { startSlidesServer, type SlidesServer } from '../../src/slides/server.js';
-import { OUTPUT_DIR, scratchKit, type ScratchKit } from './helpers.js';
+import { listTracks } from '../../src/slides/tracks.js';
+import { ARTIFACTS, OUTPUT_DIR, scratchKit, type ScratchKit } from './helpers.js';
 
 const chromiumPath = findChromium();
 if (!chromiumPath) {
@@ -52,6 +55,7 @@ describe.skipIf(!chromiumPath)('the deck in headless Chromium', { timeout: 60_00
 
   beforeAll(async () => {
     mkdirSync(OUTPUT_DIR, { recursive: true });
+    mkdirSync(ARTIFACTS, { recursive: true });
     browser = await launchChromium(chromiumPath);
     context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
     deck = await buildDeck({ root });
@@ -119,7 +123,7 @@ describe.skipIf(!chromiumPath)('the deck in headless Chromium', { timeout: 60_00
     await page.close();
   });
 
-  it('opens a speaker view with notes, the next slide and a timer, kept in step with the deck', async () => {
+  it('opens a speaker view with notes, the next slide and a timer, kept in step with the deck, steps too', async () => {
     const page = await open(`${server.url}#what-we-buy`);
     const [speaker] = await Promise.all([page.waitForEvent('popup'), page.keyboard.press('s')]);
     watch(speaker);
@@ -138,11 +142,65 @@ describe.skipIf(!chromiumPath)('the deck in headless Chromium', { timeout: 60_00
 
     await page.keyboard.press('ArrowRight'); // the deck moves: the speaker view follows
     await expect.poll(() => speaker.locator('.speaker-current .slide').getAttribute('data-id')).toBe(next.id);
-    await speaker.keyboard.press('ArrowRight'); // the speaker moves: the deck follows
-    await expect.poll(() => current(page)).toBe(deck.slides[slide.index + 2]!.id);
+    expect(next.id).toBe('the-bill'); // a steps slide: its seven costs one at a time
+    await speaker.keyboard.press('ArrowRight'); // the speaker shows the first cost: so does the deck
+    await expect.poll(() => page.locator('.slide.current li:not(.step-pending)').count()).toBe(1);
+    expect(await current(page)).toBe('the-bill');
+    expect(await speaker.locator('.speaker-current .step-pending').count()).toBe(6); // faded for the speaker, not hidden
     await speaker.screenshot({ path: path.join(OUTPUT_DIR, 'speaker-view.png') });
     await speaker.close();
     await page.close();
+  });
+
+  it('shows a steps slide one item at a time with →, whole when coming back with ← and when printed', async () => {
+    const page = await open(`${server.url}#the-bill`);
+    const shown = () => page.locator('.slide.current li:not(.step-pending)').count();
+    const visible = () => page.evaluate(() => Array.from(document.querySelectorAll('.slide.current li')).filter((li) => getComputedStyle(li).visibility === 'visible').length);
+    expect(await page.locator('.slide.current li').count()).toBe(7);
+    expect(await visible()).toBe(0);
+    for (let n = 1; n <= 7; n++) {
+      await page.keyboard.press('ArrowRight');
+      expect(await shown()).toBe(n);
+    }
+    expect(await visible()).toBe(7);
+    await page.keyboard.press('ArrowRight'); // all seven shown: the next slide, the 30-process table, row by row
+    expect(await current(page)).toBe('ops-overhead');
+    expect(await page.locator('.slide.current tbody tr.step-pending').count()).toBe(4);
+    await page.keyboard.press('ArrowLeft');
+    expect(await current(page)).toBe('the-bill');
+    expect(await shown()).toBe(7);
+    await page.keyboard.press('ArrowLeft'); // back, step by step
+    expect(await shown()).toBe(6);
+    await page.emulateMedia({ media: 'print' });
+    expect(await visible()).toBe(7);
+    await page.close();
+  });
+
+  it('paces a track in the speaker view: the part, its minutes, ahead or behind the plan', async () => {
+    const paced = await startSlidesServer({ root, port: 0, watch: false, track: '90-minutes' });
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    try {
+      await ctx.clock.install();
+      const speaker = await open(`${paced.url}?view=speaker#lab-03`, ctx);
+      const pace = speaker.locator('.speaker-pace');
+      // the plan reaches lab 03 after 45 minutes (2 + 6 + 4 + 20 + 5 + 3 + 5): at 0:00 the speaker is well ahead
+      await expect.poll(() => pace.textContent()).toBe('Part 8/9 · Lab 03 · Routing and load balancing · 40 min · plan 45:00 · 45:00 ahead');
+      expect(await pace.getAttribute('data-state')).toBe('ahead');
+      await speaker.clock.fastForward('50:00');
+      await expect.poll(() => pace.getAttribute('data-state')).toBe('behind');
+      expect(await pace.textContent()).toMatch(/plan 45:00 · 5:0\d behind$/);
+      await speaker.keyboard.press('ArrowRight'); // the closing part starts at 85:00
+      await expect.poll(() => pace.textContent()).toMatch(/^Part 9\/9 · Closing · 5 min · plan 85:00 · 3\d:\d\d ahead$/);
+      const shot = path.join(ARTIFACTS, 'speaker-view.png');
+      await speaker.screenshot({ path: shot });
+      console.log(`speaker view (90-minutes track): ${shot}`);
+      // the whole deck has no track, so no plan: no pacing shown
+      const plain = await open(`${server.url}?view=speaker#lab-03`, ctx);
+      expect(await plain.locator('.speaker-pace').isHidden()).toBe(true);
+    } finally {
+      await ctx.close();
+      await paced.close();
+    }
   });
 
   it('shows the notes under the slide for a learner reading alone (N)', async () => {
@@ -161,7 +219,8 @@ describe.skipIf(!chromiumPath)('the deck in headless Chromium', { timeout: 60_00
     for (let i = 0; i < ids().length; i++) {
       const result = await page.evaluate(() => {
         const slide = document.querySelector('.deck-stage > .slide.current') as HTMLElement;
-        const box = slide.getBoundingClientRect();
+        // the body's box, not the slide's: text spilling into the margin reads as a mistake from the back of the room
+        const box = slide.querySelector('.slide-body')!.getBoundingClientRect();
         const footerTop = slide.querySelector('.slide-footer')!.getBoundingClientRect().top;
         const bad: string[] = [];
         for (const el of Array.from(slide.querySelectorAll<HTMLElement>('.slide-body *'))) {
@@ -173,8 +232,14 @@ describe.skipIf(!chromiumPath)('the deck in headless Chromium', { timeout: 60_00
         for (const img of Array.from(slide.querySelectorAll('img'))) if (!img.complete || img.naturalWidth === 0) bad.push(`image ${img.getAttribute('data-src')} did not load`);
         return { id: slide.dataset.id, bad: [...new Set(bad)].slice(0, 3) };
       });
+      expect(result.id).toBe(ids()[i]);
       if (result.bad.length) overflowing.push(`#${result.id}: ${result.bad.join('; ')}`);
-      await page.keyboard.press('ArrowRight');
+      // by slide, not by key: → walks through a slide's steps first
+      const nextId = ids()[i + 1];
+      if (nextId) {
+        await page.evaluate((id) => void (location.hash = id), nextId);
+        await expect.poll(() => current(page)).toBe(nextId);
+      }
     }
     expect(overflowing).toEqual([]);
 
@@ -185,6 +250,12 @@ describe.skipIf(!chromiumPath)('the deck in headless Chromium', { timeout: 60_00
       const file = path.join(OUTPUT_DIR, `slide-${id}.png`);
       await page.screenshot({ path: file });
       shots.push(file);
+    }
+    for (const [name, id] of [['slide-table', 'env-provisioning'], ['slide-diagram', 'failover-tall']]) {
+      await page.goto(`${server.url}#${id}`);
+      await expect.poll(() => current(page)).toBe(id);
+      await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+      shots.push(path.join(ARTIFACTS, `${name}.png`));
     }
     console.log(`slide screenshots:\n  ${shots.join('\n  ')}\n  ${path.join(OUTPUT_DIR, 'overview.png')}\n  ${path.join(OUTPUT_DIR, 'speaker-view.png')}`);
     await page.close();
@@ -220,6 +291,23 @@ describe.skipIf(!chromiumPath)('the deck in headless Chromium', { timeout: 60_00
     expect(result.pages).toBe(pages);
     expect(pages).toBe(deck.slides.length);
     expect(result.warnings).toEqual([]);
+  });
+
+  it('exports and prints each track: its slides only, one PDF page each, no warnings', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tall-track-'));
+    try {
+      for (const track of await listTracks(root)) {
+        const exported = await exportSite({ root, outDir: path.join(dir, track), track });
+        expect(exported.warnings, track).toEqual([]);
+        const file = path.join(ARTIFACTS, `deck-${track}.pdf`);
+        const pdf = await printPdf({ root, file, track, browser });
+        expect(pdf.warnings, track).toEqual([]);
+        expect(pdf.pages, track).toBe(exported.slides);
+        console.log(`track ${track}: ${exported.slides} slides exported and printed to ${file}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reloads the page when a slide file changes, and stays on the same slide', async () => {

@@ -4,6 +4,8 @@
  *  - every repository path they name (in code spans and links) exists — in the repository, or, for a file a lab has
  *    the learner write under services/, in a lab's solution;
  *  - a slide (or README paragraph) that sends the learner to a lab not written yet says so;
+ *  - each "how `tall` does it" slide names, on the slide, the verb, file or compose key that does it today, and each
+ *    one exists (a verb and subcommand in `tall --help`, a file in the repository, a key the kit honours);
  *  - a slide about `tall` that names a feature not built yet (contract tests) says that it is not built
  *    yet;
  *  - the dates the deck gives for Netflix OSS.
@@ -12,6 +14,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { warnUnsupportedFields } from '../../src/compose/supported-fields.js';
 import { buildDeck, type BuiltDeck } from '../../src/slides/deck.js';
 import { readLabManifest, type LabEntry } from '../../src/slides/labs.js';
 import { kitRoot } from '../../src/slides/paths.js';
@@ -67,10 +70,16 @@ function tallCommands(code: string, prose = false): { verb: string; sub?: string
   return found;
 }
 
+/** `tall [args] --help`, once per args for the whole file: each run starts the CLI, a second or two on a busy machine. */
+const helps = new Map<string, Promise<string>>();
 function helpOf(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(process.execPath, [TALL, ...args, '--help'], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
-  );
+  const key = args.join(' ');
+  if (!helps.has(key)) {
+    helps.set(key, new Promise((resolve, reject) =>
+      execFile(process.execPath, [TALL, ...args, '--help'], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+    ));
+  }
+  return helps.get(key)!;
 }
 
 const text = (slide: Slide) => `${slide.title}\n${slide.html}\n${slide.notesHtml}`.replace(/<[^>]+>/g, ' ').replace(/&[a-z#0-9]+;/g, ' ');
@@ -86,6 +95,28 @@ function labsNamed(content: string, hrefs: string[] = []): string[] {
     for (const n of m[1]!.match(/\d{1,2}/g) ?? []) ids.add(n.padStart(2, '0'));
   }
   return [...ids];
+}
+
+/** A repository path exists — or, for a file a lab has the learner write under services/, exists in a solution. */
+function repoPathExists(repoPath: string): boolean {
+  const clean = repoPath.replace(/\/$/, '');
+  if (existsSync(path.join(root, clean))) return true;
+  // services/environments/staging.env is written in lab 02: it is in that lab's solution
+  const solutions = readdirSync(path.join(root, 'solutions')).map((name) => path.join(root, 'solutions', name));
+  return clean.startsWith('services/') && solutions.some((dir) => existsSync(path.join(dir, clean.slice('services/'.length))));
+}
+
+/** The commands a `tall [args] --help` lists, each with its usage: `scale` → `[options] <service> <n>`. */
+async function commandsOf(args: string[] = []): Promise<Map<string, string>> {
+  const listing = (await helpOf(args)).split(/^Commands:$/m)[1] ?? '';
+  return new Map([...listing.matchAll(/^ {2}([a-z][\w-]*)((?: \S+)*)/gm)].map((m) => [m[1]!, m[2]!.trim()]));
+}
+
+/** What a slide shows, as text: its body and the labels of its diagrams (an SVG inlined as a data: URI). */
+function shownText(slide: Slide): string {
+  const labels = [...slide.html.matchAll(/src="data:image\/svg\+xml;base64,([^"]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8').replace(/<(desc|title)[\s\S]*?<\/\1>/g, ''));
+  // the heading says what the slide is about ("How `tall` routes"), not which verb does it
+  return [slide.html.replace(/<h[12][^>]*>[\s\S]*?<\/h[12]>/g, ''), ...labels].join('\n').replace(/<[^>]+>/g, ' ').replace(/&quot;/g, '"').replace(/&[a-z#0-9]+;/g, ' ');
 }
 
 describe('the slides and the lab READMEs claim only what exists', () => {
@@ -125,14 +156,6 @@ describe('the slides and the lab READMEs claim only what exists', () => {
   });
 
   it('every repository path they name exists (or, for a file a lab has you write, exists in a solution)', () => {
-    const solutions = readdirSync(path.join(root, 'solutions')).map((name) => path.join(root, 'solutions', name));
-    const exists = (repoPath: string) => {
-      const clean = repoPath.replace(/\/$/, '');
-      if (existsSync(path.join(root, clean))) return true;
-      // services/environments/staging.env is written in lab 02: it is in that lab's solution
-      if (clean.startsWith('services/')) return solutions.some((dir) => existsSync(path.join(dir, clean.slice('services/'.length))));
-      return false;
-    };
     const unwrittenReadme = (target: string) => labs.some((lab) => !written.has(lab.id) && target === `labs/${lab.id}-${lab.slug}/README.md`);
     const problems: string[] = [];
     let checked = 0;
@@ -143,7 +166,7 @@ describe('the slides and the lab READMEs claim only what exists', () => {
         if (/[\s<>*…{}$]|NN|\.\.\./.test(candidate)) continue;
         if (/^[\w-]+\.(md|ya?ml|json)$/.test(candidate)) {
           // a bare file name: in the repository root, beside the document (slides/00-opening.md), or in the shop
-          if (![root, path.join(root, path.dirname(file))].some((dir) => existsSync(path.join(dir, candidate))) && !exists(`services/${candidate}`)) {
+          if (![root, path.join(root, path.dirname(file))].some((dir) => existsSync(path.join(dir, candidate))) && !repoPathExists(`services/${candidate}`)) {
             problems.push(`${file}:${span.line}: \`${candidate}\` does not exist`);
           }
           checked += 1;
@@ -158,7 +181,7 @@ describe('the slides and the lab READMEs claim only what exists', () => {
         if (!/^(services|platform|labs|slides|solutions)\/[\w./-]*$/.test(candidate)) continue;
         checked += 1;
         if (unwrittenReadme(candidate)) continue; // the slide says the lab is not written yet (next test)
-        if (!exists(candidate)) problems.push(`${file}:${span.line}: \`${candidate}\` does not exist`);
+        if (!repoPathExists(candidate)) problems.push(`${file}:${span.line}: \`${candidate}\` does not exist`);
       }
       // relative links: to files of the repository
       let fenced = false;
@@ -176,6 +199,45 @@ describe('the slides and the lab READMEs claim only what exists', () => {
       });
     }
     expect(checked).toBeGreaterThan(40);
+    expect(problems).toEqual([]);
+  });
+
+  it('each "how `tall` does it" slide names the verb, file or compose key that does it today, and each exists', async () => {
+    // the slides whose heading names `tall`: "How `tall` scales", "Data services in `tall`", "`tall` in five commands"…
+    const howTall = deck.slides.filter((slide) => /<h[12][^>]*>[^<]*<code>tall<\/code>/.test(slide.html));
+    expect(howTall.map((s) => s.id)).toEqual(expect.arrayContaining(['tall-platform', 'tall-commands', 'scaling-tall', 'failover-tall', 'routing-tall', 'data-services-tall', 'monitoring-tall', 'env-provisioning-tall']));
+    const verbs = await commandsOf();
+    const problems: string[] = [];
+    for (const slide of howTall) {
+      const shown = shownText(slide);
+      const where = `${slide.file}:${slide.line} #${slide.id}`;
+      // `tall service create` names a verb and its subcommand; `tall up · ps · scale` (a diagram's label) three verbs
+      const named = [...shown.matchAll(/(?<![\w./-])tall ([a-z][\w-]*)( [a-z][\w-]*)?((?: · [a-z][\w-]*)*)/g)].flatMap((m) => [
+        { verb: m[1]!, sub: m[2]?.trim() },
+        ...m[3]!.split(' · ').filter((w) => w && w !== 'tall').map((verb) => ({ verb, sub: undefined })),
+      ]);
+      const files = [...shown.matchAll(/(?<![\w/.-])((?:services|platform|labs|solutions)\/[\w./-]*[\w/])/g)].map((m) => m[1]!);
+      const keys = [...shown.matchAll(/x-tall\.([a-z_]+)/g)].map((m) => m[1]!);
+      if (!named.some((n) => verbs.has(n.verb)) && !files.length && !keys.length) problems.push(`${where}: names no tall verb, file or x-tall key that does what it shows`);
+      for (const { verb, sub } of named) {
+        if (!verbs.has(verb)) {
+          problems.push(`${where}: "tall ${verb}" — tall --help lists no such verb`);
+          continue;
+        }
+        // a verb that takes no arguments of its own (`tall service`, `tall chaos`) has subcommands: check the one named
+        if (sub && verbs.get(verb)!.replace('[options]', '').trim() === '') {
+          const subs = await commandsOf([verb]);
+          if (subs.size && !subs.has(sub)) problems.push(`${where}: "tall ${verb} ${sub}" — tall ${verb} --help lists no such subcommand (${[...subs.keys()].join(', ')})`);
+        }
+      }
+      for (const file of files) if (!repoPathExists(file)) problems.push(`${where}: ${file} does not exist`);
+      for (const key of keys) {
+        const warnings: string[] = [];
+        warnUnsupportedFields({ services: { s: { 'x-tall': { [key]: {} } } } }, (_p, message) => warnings.push(message));
+        warnUnsupportedFields({ 'x-tall': { [key]: {} } }, (_p, message) => warnings.push(message));
+        if (warnings.length === 2) problems.push(`${where}: x-tall.${key} is no key the kit honours (${warnings[0]})`);
+      }
+    }
     expect(problems).toEqual([]);
   });
 

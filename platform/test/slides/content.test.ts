@@ -83,6 +83,15 @@ describe('the deck teaches the whole session', () => {
     expect(text(byId('data-services'))).toContain('BOSH');
   });
 
+  it('gives each live demo its steps and the output to expect, in the notes', () => {
+    for (const id of ['tall-commands', 'scaling-tall', 'failover-tall', 'beyond-one-machine']) {
+      const notes = byId(id).notesHtml;
+      expect(notes, `#${id}`).toMatch(/<strong>Demo<\/strong>/);
+      expect(notes, `#${id} names what to type`).toMatch(/<code>npx tall /);
+      expect(notes, `#${id} says what it prints`).toMatch(/✔ /);
+    }
+  });
+
   it('has speaker notes on every slide', () => {
     const without = deck.slides.filter((s) => s.notesHtml.trim() === '').map((s) => `${s.file}:${s.line} #${s.id}`);
     expect(without).toEqual([]);

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const OUTPUT_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '__output__');
+/** Screenshots kept in CI's output (.ci/run prints their paths). */
+export const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../.tall/artifacts');
 
 export const TEST_MANIFEST = `labs:
   - { id: "00", slug: get-tall, title: "Get tall", topic: must be this tall, feature: none }

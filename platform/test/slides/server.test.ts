@@ -123,6 +123,31 @@ describe('tall slides: the command', () => {
     expect(html).not.toContain('/__live');
   });
 
+  it('--track cuts the export to the track, says so, and puts it in --json; an unknown track lists the known ones', async () => {
+    kit = scratchKit({
+      ...DECK,
+      'slides/tracks/short.yaml': 'title: Short\nparts:\n  - title: Only\n    minutes: 5\n    slides: [second]\n',
+      'slides/tracks/self-paced.yaml': 'title: Alone\nparts:\n  - title: All, second first\n    slides: [second, 01-a.md]\n',
+    });
+    const dir = mkdtempSync(path.join(tmpdir(), 'tall-export-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const json = await runCommand(kit.root, ['--export', dir, '--track', 'short', '--json']);
+    expect(json.exitCode).toBe(0);
+    expect(JSON.parse(json.out)).toMatchObject({ ok: true, slides: 1, track: { name: 'short', title: 'Short', slides: 1, minutes: 5, parts: [{ title: 'Only', minutes: 5, slides: 1 }] } });
+    expect(readFileSync(path.join(dir, 'index.html'), 'utf8')).toContain('data-id="second"');
+    expect(readFileSync(path.join(dir, 'index.html'), 'utf8')).not.toContain('data-id="start"');
+    const text = await runCommand(kit.root, ['--export', dir, '--track', 'short']);
+    expect(text.out).toContain('track short ("Short"): 1 slides, 5 minutes planned in 1 parts');
+    const unknown = await runCommand(kit.root, ['--export', dir, '--track', 'long']);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.err).toBe('tall slides: no track "long"; the tracks are self-paced, short\n');
+    // without --track: the self-paced track, every slide in its order
+    const plain = await runCommand(kit.root, ['--export', dir, '--json']);
+    expect(JSON.parse(plain.out)).toMatchObject({ slides: 2, track: { name: 'self-paced' } });
+    const html = readFileSync(path.join(dir, 'index.html'), 'utf8');
+    expect(html.indexOf('data-id="second"')).toBeLessThan(html.indexOf('data-id="start"'));
+  });
+
   it('--export without --json prints warnings as file:line on stderr', async () => {
     kit = scratchKit({ 'slides/01.md': '## A\n\n![gone](nope.svg)\n' });
     const dir = mkdtempSync(path.join(tmpdir(), 'tall-export-'));

@@ -14,6 +14,8 @@
   const speakerMode = params.get('view') === 'speaker';
   const storageKey = `tall-slides:${location.pathname}`;
   let current = -1;
+  /** how many of the current slide's steps are shown (a `steps` slide: one list item or table row per → ) */
+  let step = 0;
   let speakerWindow = null;
   let typed = '';
 
@@ -35,16 +37,34 @@
     return -1;
   }
 
+  // ---- steps: on a slide with the class `steps`, each list item and table row appears on its own → -----------------
+  const stepsOf = (slide) => (slide.classList.contains('steps') ? Array.from(slide.querySelectorAll('.slide-body li:not(li li), .slide-body tbody > tr')) : []);
+  function markSteps(slide, shown) {
+    stepsOf(slide).forEach((el, k) => el.classList.toggle('step-pending', k >= shown));
+  }
+  function setStep(n, opts = {}) {
+    step = n;
+    markSteps(slides[current], step);
+    if (speakerMode) renderSpeaker();
+    if (opts.broadcast !== false) broadcast();
+  }
+
   function show(i, opts = {}) {
     if (!slides.length) return;
     i = Math.max(0, Math.min(slides.length - 1, i));
-    if (i === current && !opts.force) return;
+    if (i === current && !opts.force) {
+      if (opts.step !== undefined && opts.step !== step) setStep(opts.step, opts);
+      return;
+    }
     if (current >= 0) {
       slides[current].classList.remove('current');
       slides[current].setAttribute('aria-hidden', 'true');
     }
     current = i;
     const slide = slides[i];
+    // Coming back to a slide shows it whole; arriving forward, its steps one by one.
+    step = opts.step ?? (opts.back ? stepsOf(slide).length : 0);
+    markSteps(slide, step);
     slide.classList.add('current');
     slide.removeAttribute('aria-hidden');
     const id = slide.dataset.id;
@@ -58,8 +78,14 @@
     if (opts.broadcast !== false) broadcast();
   }
 
-  const next = () => show(current + 1);
-  const prev = () => show(current - 1);
+  function next() {
+    if (step < stepsOf(slides[current]).length) setStep(step + 1);
+    else show(current + 1);
+  }
+  function prev() {
+    if (step > 0) setStep(step - 1);
+    else show(current - 1, { back: true });
+  }
 
   function notesOf(slide) {
     const notes = slide.querySelector(':scope > .notes');
@@ -79,14 +105,14 @@
   let channel = null;
   try { channel = new BroadcastChannel(storageKey); } catch { channel = null; }
   function broadcast() {
-    const message = { tallSlides: true, index: current };
+    const message = { tallSlides: true, index: current, step };
     if (channel) channel.postMessage(message);
     try { if (speakerWindow && !speakerWindow.closed) speakerWindow.postMessage(message, '*'); } catch { /* closed */ }
     try { if (window.opener && !window.opener.closed) window.opener.postMessage(message, '*'); } catch { /* closed */ }
   }
   function receive(message) {
-    if (message && message.tallSlides === true && typeof message.index === 'number' && message.index !== current) {
-      show(message.index, { broadcast: false });
+    if (message && message.tallSlides === true && typeof message.index === 'number' && (message.index !== current || message.step !== step)) {
+      show(message.index, { broadcast: false, step: typeof message.step === 'number' ? message.step : 0 });
     }
   }
   if (channel) channel.onmessage = (e) => receive(e.data);
@@ -100,24 +126,54 @@
   // ---- speaker view ---------------------------------------------------------------------------------------------
   let timerStart = Date.now();
   let timerPausedAt = null;
+  const elapsedSeconds = () => Math.max(0, Math.floor(((timerPausedAt ?? Date.now()) - timerStart) / 1000));
   function buildSpeaker() {
     document.body.classList.add('speaker-view');
     const timer = $('.speaker-timer');
     $('.speaker-pause').addEventListener('click', togglePause);
     $('.speaker-reset').addEventListener('click', resetTimer);
     const tick = () => {
-      const now = timerPausedAt ?? Date.now();
-      const s = Math.max(0, Math.floor((now - timerStart) / 1000));
+      const s = elapsedSeconds();
       const hh = Math.floor(s / 3600);
       const mm = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
       const ss = String(s % 60).padStart(2, '0');
       timer.textContent = hh ? `${hh}:${mm}:${ss}` : `${mm}:${ss}`;
       timer.classList.toggle('paused', timerPausedAt !== null);
       $('.speaker-clock').textContent = new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+      renderPace(s);
     };
     tick();
     setInterval(tick, 500);
   }
+  // ---- pacing: a track's parts have target minutes (slides/tracks/*.yaml); reveal.js's data-timing, per part ----------
+  const timedParts = data.track && data.track.parts.every((p) => typeof p.minutes === 'number') ? data.track.parts : null;
+  const mmss = (seconds) => {
+    const s = Math.round(Math.abs(seconds));
+    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+  };
+  /** Seconds into the session the plan says this slide starts: earlier parts in full, this one pro rata by slide. */
+  function plannedAt(i) {
+    let seconds = 0;
+    for (const part of timedParts) {
+      if (i < part.first + part.count) return seconds + (part.minutes * 60 * (i - part.first)) / part.count;
+      seconds += part.minutes * 60;
+    }
+    return seconds;
+  }
+  function renderPace(elapsed) {
+    const pace = $('.speaker-pace');
+    if (!timedParts || current < 0) return;
+    const p = Number(slides[current].dataset.part);
+    const part = timedParts[p];
+    if (!part) return;
+    const delta = plannedAt(current) - elapsed;
+    const state = Math.abs(delta) < 30 ? 'on-time' : delta > 0 ? 'ahead' : 'behind';
+    const words = { 'on-time': 'on time', ahead: `${mmss(delta)} ahead`, behind: `${mmss(delta)} behind` };
+    pace.hidden = false;
+    pace.dataset.state = state;
+    pace.textContent = `Part ${p + 1}/${timedParts.length} · ${part.title} · ${part.minutes} min · plan ${mmss(plannedAt(current))} · ${words[state]}`;
+  }
+
   function togglePause() {
     if (timerPausedAt === null) timerPausedAt = Date.now();
     else { timerStart += Date.now() - timerPausedAt; timerPausedAt = null; }
@@ -150,6 +206,7 @@
     $('.speaker-notes .notes-body').innerHTML = notesOf(slide);
     $('.speaker-position').textContent = `${current + 1} / ${slides.length}`;
     $('.speaker-source').textContent = slide.dataset.source || '';
+    renderPace(elapsedSeconds());
   }
 
   // ---- overview -------------------------------------------------------------------------------------------------
@@ -168,6 +225,7 @@
       clone.classList.add('current');
       clone.removeAttribute('aria-hidden');
       clone.querySelectorAll('.notes').forEach((n) => n.remove());
+      clone.querySelectorAll('.step-pending').forEach((n) => n.classList.remove('step-pending'));
       thumb.append(clone);
       const caption = document.createElement('span');
       caption.className = 'caption';
