@@ -130,10 +130,10 @@ describe('the deck teaches the whole session', () => {
 });
 
 describe('slides and labs link both ways', () => {
-  it('the manifest has the 13 labs of the lab path, each with the agreed fields', async () => {
+  it('the manifest has the 14 labs of the lab path, each with the agreed fields', async () => {
     const { labs, warnings } = await readLabManifest(root);
     expect(warnings).toEqual([]);
-    expect(labs.map((l) => l.id)).toEqual(['00', '01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12']);
+    expect(labs.map((l) => l.id)).toEqual(['00', '01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12', '13']);
     const raw = readFileSync(path.join(root, 'labs', 'manifest.yaml'), 'utf8');
     const { parse } = await import('yaml');
     for (const entry of (parse(raw) as { labs: Array<Record<string, unknown>> }).labs) {
