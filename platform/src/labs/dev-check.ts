@@ -123,7 +123,8 @@ async function testFixture(manifest: Manifest, lab: Lab, fixture: Fixture, runti
     const unknown = aimedAt.filter((name) => !result!.checks.some((check) => check.name === name));
     if (unknown.length) details.push(`lab ${lab.id} ${fixture.kind} ${fixture.name}: ${fixture.kind === 'fake' ? 'must_fail' : 'checks'} names checks the lab does not have: ${unknown.join(', ')}`);
     if (fixture.kind === 'variant') {
-      const notPassed = [...result!.checks.filter((check) => check.status !== 'passed').map((check) => check.name), ...unknown];
+      const run = aimedAt.length > 0 ? result!.checks.filter((check) => aimedAt.includes(check.name)) : result!.checks;
+      const notPassed = [...run.filter((check) => check.status !== 'passed').map((check) => check.name), ...unknown];
       if (notPassed.length > 0) details.push(...failures(result!).map((line) => `a valid variant is refused — ${fixture.name} (${fixture.why}): ${line}`));
       return { ...base, ok: notPassed.length === 0, result: notPassed.length === 0 ? 'passes' : `fails ${notPassed.join(', ')}` };
     }
