@@ -183,8 +183,10 @@ export default defineChecks({
           }
           if (load.failed.length > 0) fail(`after the last roll, ${load.failed.length} request(s) failed: ${[...new Set(load.failed)].slice(0, 3).join(' | ')}`);
           return steps.join('; ');
+        } catch (error) {
+          ctx.note(`before it failed: ${steps.join('; ') || 'nothing deployed'}`);
+          throw error;
         } finally {
-          ctx.note(steps.join('; '));
           if (!ctx.abortSignal.aborted) await ctx.tall(['graduate', 'swarm', '--remove', '--volumes', '--stack', stack, '--env', ctx.name, '--json']);
           else removeLater(stack);
         }
