@@ -123,8 +123,10 @@ async function ensureSwarm(init: boolean, progress: (line: string) => void): Pro
   }
   if (!init) throw new UserError(`this Docker engine is not part of a swarm (its swarm state: ${state})`, 'make it a single-node swarm: npx tall graduate swarm --init (runs docker swarm init), or point the docker CLI at a swarm manager (docker context use …)');
   progress('docker swarm init --advertise-addr 127.0.0.1 (a single-node swarm on this machine; docker swarm leave --force undoes it)');
-  await docker(['swarm', 'init', '--advertise-addr', '127.0.0.1'], { timeoutMs: 60_000 });
-  return true;
+  const made = await runDockerRaw(['swarm', 'init', '--advertise-addr', '127.0.0.1'], { timeoutMs: 60_000 });
+  // Another deploy (a class's checks side by side) may have made it a moment before: that swarm does as well.
+  if (made.code !== 0 && !/already part of a swarm/i.test(made.stderr)) throw new UserError(`docker swarm init failed: ${made.stderr.trim().split('\n').at(-1)}`, 'see docker info; docker swarm leave --force undoes a half-made swarm');
+  return made.code === 0;
 }
 
 /** One random password per data service, made once and kept (0600): a volume initialised with it keeps needing it. */
