@@ -96,7 +96,11 @@ export async function deployToSwarm(project: ProjectSpec, target: SwarmTarget, o
 export async function removeFromSwarm(target: SwarmTarget, progress: (line: string) => void, options: { volumes?: boolean } = {}): Promise<{ removed: boolean; volumes: string[]; volumesRemoved: boolean }> {
   await runDockerRaw(['rm', '--force', gatewayName(target.stack)]);
   const listed = await runDockerRaw(['stack', 'ls', '--format', '{{.Name}}']);
-  if (!listed.stdout.split('\n').includes(target.stack)) return { removed: false, volumes: [], volumesRemoved: false };
+  if (!listed.stdout.split('\n').includes(target.stack)) {
+    // A deploy that failed after its builds leaves images, and no stack.
+    await removeImages(target.stack);
+    return { removed: false, volumes: [], volumesRemoved: false };
+  }
   progress(`docker stack rm ${target.stack}`);
   await docker(['stack', 'rm', target.stack], { timeoutMs: 120_000 });
   await waitUntil(`the stack ${target.stack} to be gone`, async () => {
@@ -104,8 +108,7 @@ export async function removeFromSwarm(target: SwarmTarget, progress: (line: stri
     const tasks = await runDockerRaw(['ps', '-a', '--filter', `label=com.docker.stack.namespace=${target.stack}`, '--format', '{{.ID}}']);
     return left.stdout.trim() === '' && tasks.stdout.trim() === '';
   }, 120_000);
-  const built = (await runDockerRaw(['image', 'ls', '--filter', `label=${STACK_LABEL}=${target.stack}`, '--format', '{{.Repository}}:{{.Tag}}'])).stdout.split('\n').filter(Boolean);
-  if (built.length > 0) await runDockerRaw(['image', 'rm', ...built]);
+  await removeImages(target.stack);
   const volumes = (await runDockerRaw(['volume', 'ls', '--filter', `label=com.docker.stack.namespace=${target.stack}`, '--format', '{{.Name}}'])).stdout.split('\n').filter(Boolean);
   if (options.volumes && volumes.length > 0) {
     progress(`docker volume rm ${volumes.join(' ')}`);
@@ -113,6 +116,11 @@ export async function removeFromSwarm(target: SwarmTarget, progress: (line: stri
     await waitUntil(`the volumes of ${target.stack} to be removed`, async () => (await runDockerRaw(['volume', 'rm', ...volumes])).code === 0 || (await runDockerRaw(['volume', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${target.stack}`])).stdout.trim() === '', 60_000);
   }
   return { removed: true, volumes, volumesRemoved: Boolean(options.volumes) };
+}
+
+async function removeImages(stack: string): Promise<void> {
+  const built = (await runDockerRaw(['image', 'ls', '--filter', `label=${STACK_LABEL}=${stack}`, '--format', '{{.Repository}}:{{.Tag}}'])).stdout.split('\n').filter(Boolean);
+  if (built.length > 0) await runDockerRaw(['image', 'rm', ...built]);
 }
 
 async function ensureSwarm(init: boolean, progress: (line: string) => void): Promise<boolean> {
