@@ -2,8 +2,8 @@
 // throwaway copy of your services/. Rules for checks a learner can trust: README.md, "Writing a lab".
 //
 // The Swarm check deploys your shop as a stack of its own (a random name, a free port: your own `tall graduate swarm`
-// stack is never touched), places orders through its gateway, kills a task, rolls every service one after another
-// while orders keep coming, and removes the stack, its images and its volumes at the end.
+// stack is never touched), places orders through its gateway, kills a task, rolls every service at once (as a release
+// of new images does) while orders keep coming, and removes the stack, its images and its volumes at the end.
 import { spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -116,7 +116,7 @@ export default defineChecks({
     },
     {
       name: 'rolls-on-swarm',
-      title: 'on a real Docker Swarm, your shop takes orders, replaces a killed task, and rolls every service to a new task with no failed request',
+      title: 'on a real Docker Swarm, your shop takes orders, replaces a killed task, and rolls every service to new tasks at once with no failed request',
       points: 6,
       timeout: '15m',
       hints: [
@@ -161,27 +161,26 @@ export default defineChecks({
           }, 180_000);
           steps.push(`killed orders task ${victim.slice(0, 10)}: replaced`);
 
-          // Every service rolled to a new task, one after another, while orders keep coming.
+          // Every service rolled to a new task at once, as a release of new images for all of them is, while orders keep
+          // coming: which one broke requests shows in the paths that failed.
+          const before = new Map(await Promise.all(services.map(async (service) => [service, await runningTasks(ctx, `${stack}_${service}`)] as const)));
           const load = steadyLoad(ctx, gateway, products);
-          const rolled: string[] = [];
           try {
-            for (const service of services) {
-              const name = `${stack}_${service}`;
-              const before = await runningTasks(ctx, name);
-              const failedBefore = load.failed.length;
-              const update = await ctx.run('docker', ['service', 'update', '--force', '--detach=false', '--quiet', name], { timeoutMs: 300_000 });
-              if (update.code !== 0) fail(`docker service update --force ${name} failed: ${lastLines(update)}`);
-              const after = await runningTasks(ctx, name);
-              if (after.some((task) => before.includes(task))) fail(`after docker service update --force ${name}, a task from before still runs (${after.filter((task) => before.includes(task)).join(', ')})`);
-              const failedNow = load.failed.slice(failedBefore);
-              if (failedNow.length > 0) fail(`while Swarm rolled ${service} (${before.length} task(s) before), ${failedNow.length} request(s) failed, e.g. ${[...new Set(failedNow)].slice(0, 3).join(' | ')} — a service must keep answering while Swarm replaces its tasks (see its update_config)`);
-              rolled.push(`${service} (${after.length})`);
-            }
+            const updates = await Promise.all(services.map((service) => ctx.run('docker', ['service', 'update', '--force', '--detach=false', '--quiet', `${stack}_${service}`], { timeoutMs: 300_000 })));
+            const broken = updates.flatMap((update, i) => (update.code === 0 ? [] : [`${services[i]}: ${lastLines(update)}`]));
+            if (broken.length > 0) fail(`docker service update --force failed for ${broken.join('; ')}`);
           } finally {
             const sent = await load.stop();
-            steps.push(`${sent} requests while rolling ${rolled.join(', ')}: ${load.failed.length} failed`);
+            steps.push(`${sent} requests while Swarm rolled ${services.join(', ')}: ${load.failed.length} failed`);
           }
-          if (load.failed.length > 0) fail(`after the last roll, ${load.failed.length} request(s) failed: ${[...new Set(load.failed)].slice(0, 3).join(' | ')}`);
+          for (const service of services) {
+            const after = await runningTasks(ctx, `${stack}_${service}`);
+            const stale = after.filter((task) => before.get(service)!.includes(task));
+            if (stale.length > 0) fail(`after docker service update --force ${stack}_${service}, a task from before still runs (${stale.join(', ')})`);
+          }
+          if (load.failed.length > 0) {
+            fail(`while Swarm replaced the tasks of ${services.map((service) => `${service} (${before.get(service)!.length})`).join(', ')}, ${load.failed.length} request(s) failed, e.g. ${[...new Set(load.failed)].slice(0, 3).join(' | ')} — every service must keep answering while Swarm replaces its tasks (see its update_config)`);
+          }
           return steps.join('; ');
         } catch (error) {
           ctx.note(`before it failed: ${steps.join('; ') || 'nothing deployed'}`);
