@@ -92,7 +92,7 @@ export default defineChecks({
   checks: [
     {
       name: 'platform-map',
-      title: `${MAP_FILE} names, for each job tall did for the shop, what does it on Docker Swarm and on Kubernetes`,
+      title: `${MAP_FILE} names, for each job the kit's platform did for the shop, what does it on Docker Swarm and on Kubernetes`,
       points: 4,
       timeout: '10s',
       hints: [
