@@ -15,11 +15,10 @@ const MAP_FILE = 'platform-map.yaml';
 /** Requests a second during the rolls, over every route the checks use: light, so a busy laptop serves it easily. */
 const LOAD_RPS = 6;
 
+/** What `tall graduate swarm --json` says it deployed (the parts the check reads). */
 interface Deployed {
-  stack: string;
   gatewayUrl: string;
   services: { name: string; replicas: string }[];
-  unmapped: { service: string; setting: string }[];
 }
 
 const freePort = () =>
