@@ -102,11 +102,16 @@ export async function removeFromSwarm(target: SwarmTarget, progress: (line: stri
     return { removed: false, volumes: [], volumesRemoved: false };
   }
   progress(`docker stack rm ${target.stack}`);
-  await docker(['stack', 'rm', target.stack], { timeoutMs: 120_000 });
+  // The services go at once, their tasks a moment later: the network, still in use by a task that is stopping, can fail
+  // to go ("is in use by task"). That is asked again below once the tasks are gone.
+  const removed = await runDockerRaw(['stack', 'rm', target.stack], { timeoutMs: 120_000 });
+  if (removed.code !== 0 && !/in use by task|failed to remove some resources/i.test(removed.stderr)) throw new UserError(`docker stack rm ${target.stack} failed: ${removed.stderr.trim().split('\n').at(-1)}`, 'see docker stack ps and docker network ls');
   await waitUntil(`the stack ${target.stack} to be gone`, async () => {
-    const left = await runDockerRaw(['network', 'ls', '--filter', `label=com.docker.stack.namespace=${target.stack}`, '--format', '{{.Name}}']);
+    const left = (await runDockerRaw(['network', 'ls', '--filter', `label=com.docker.stack.namespace=${target.stack}`, '--format', '{{.Name}}'])).stdout.split('\n').filter(Boolean);
     const tasks = await runDockerRaw(['ps', '-a', '--filter', `label=com.docker.stack.namespace=${target.stack}`, '--format', '{{.ID}}']);
-    return left.stdout.trim() === '' && tasks.stdout.trim() === '';
+    if (tasks.stdout.trim() !== '') return false;
+    if (left.length > 0) await runDockerRaw(['network', 'rm', ...left]);
+    return left.length === 0;
   }, 120_000);
   await removeImages(target.stack);
   const volumes = (await runDockerRaw(['volume', 'ls', '--filter', `label=com.docker.stack.namespace=${target.stack}`, '--format', '{{.Name}}'])).stdout.split('\n').filter(Boolean);
