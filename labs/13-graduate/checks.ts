@@ -6,9 +6,8 @@
 // of new images does) while orders keep coming, and removes the stack, its images and its volumes at the end.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { createServer } from 'node:net';
 import YAML from 'yaml';
-import { defineChecks, describeAnswer, fail, type CheckContext } from '../../platform/src/labs/check-api.js';
+import { defineChecks, describeAnswer, fail, freePort, type CheckContext } from '../../platform/src/labs/check-api.js';
 import { FEATURES, mapProblems } from './platform-map.js';
 
 const MAP_FILE = 'platform-map.yaml';
@@ -20,16 +19,6 @@ interface Deployed {
   gatewayUrl: string;
   services: { name: string; replicas: string }[];
 }
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 interface DockerRun {
   code: number;

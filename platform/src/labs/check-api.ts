@@ -26,6 +26,9 @@ import type { ServiceSpec } from '../compose/model.js';
 import type { InstanceView } from '../control-plane/instance.js';
 import type { LoadOptions, LoadSummary } from '../load/run-load.js';
 
+/** A free port on 127.0.0.1, from the OS: for something a check starts beside the shop (a gateway, a stand-in). */
+export { freePort } from '../util/ports.js';
+
 /** One service as the platform reads it from the compose file (interpolated, defaults filled in). */
 export type ComposeService = ServiceSpec;
 
